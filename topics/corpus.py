@@ -1,0 +1,268 @@
+"""Corpus stage: find the documents of a corpus folder and read their text.
+
+A corpus is a folder. An optional ``corpus.csv`` lists the documents: column ``file`` (a path
+relative to the folder) is required, ``doc_id`` defaults to the file's relative path without its
+extension, and every other column is metadata that later stages can compare by. Without a
+``corpus.csv`` every supported file under the folder is a document without metadata.
+
+Problems with one document (missing, empty, binary, corrupt, unsupported) are *skippable*: the
+document is skipped with a :class:`~topics.errors.SkippedFileWarning` and recorded, unless
+``strict=True``, which turns them into :class:`~topics.errors.InputFileError`. Problems with the
+table itself (no ``file`` column, duplicate ``doc_id``) are always errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from topics import _readers
+from topics.errors import CorpusError, InputFileError, SkippedFileWarning
+
+__all__ = ["Document", "LoadedCorpus", "load_corpus", "SUPPORTED_EXTENSIONS", "corpus_sha256"]
+
+SUPPORTED_EXTENSIONS = _readers.SUPPORTED_EXTENSIONS
+CORPUS_TABLE = "corpus.csv"
+
+
+@dataclass
+class Document:
+    """One readable document of a corpus.
+
+    Attributes
+    ----------
+    doc_id : str
+        Unique identifier of the document within the corpus.
+    file : str
+        Path relative to the corpus folder, with forward slashes.
+    text : str
+        The raw extracted text (before cleaning).
+    metadata : dict
+        Every other column of ``corpus.csv`` for this document (strings; empty cells dropped).
+    sha256 : str
+        Hash of the file's bytes.
+    encoding : str
+        The detected text encoding, or the reader used (``docx``, ``pdf``, ``html``).
+    """
+
+    doc_id: str
+    file: str
+    text: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    sha256: str = ""
+    encoding: str = ""
+
+
+@dataclass
+class LoadedCorpus:
+    """The readable documents of a corpus and what was skipped.
+
+    Attributes
+    ----------
+    root : pathlib.Path
+        The corpus folder.
+    documents : list of Document
+        Documents in corpus order.
+    skipped : list of dict
+        One record per skipped file: ``file``, ``row`` (of ``corpus.csv`` or None), ``reason``,
+        ``message``.
+    metadata_columns : list of str
+        Metadata column names from ``corpus.csv`` (empty without one).
+    has_table : bool
+        Whether the folder has a ``corpus.csv``.
+    """
+
+    root: Path
+    documents: list[Document]
+    skipped: list[dict]
+    metadata_columns: list[str]
+    has_table: bool
+
+
+def corpus_sha256(documents: list[Document]) -> str:
+    """Hash a corpus as a whole: its documents' ids, paths and file hashes, in order."""
+    h = hashlib.sha256()
+    for d in documents:
+        h.update(f"{d.doc_id}\t{d.file}\t{d.sha256}\n".encode())
+    return h.hexdigest()
+
+
+def _default_doc_id(rel: str) -> str:
+    return str(PurePosixPath(rel).with_suffix(""))
+
+
+def _iter_folder(root: Path) -> Iterator[str]:
+    for p in sorted(root.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(root).as_posix()
+        parts = PurePosixPath(rel).parts
+        if any(part.startswith(".") for part in parts):
+            continue  # hidden files and folders (.git, .DS_Store) are never documents
+        if rel == CORPUS_TABLE or p.name.lower() == "readme.md":
+            continue
+        yield rel
+
+
+def _read_table(root: Path) -> pd.DataFrame:
+    path = root / CORPUS_TABLE
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(
+            f"{path}: corpus.csv is not UTF-8 ({exc}); save it as UTF-8 CSV and retry."
+        ) from exc
+    except pd.errors.ParserError as exc:
+        raise CorpusError(f"{path}: corpus.csv is not a valid CSV table: {exc}") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise CorpusError(
+            f"{path}: corpus.csv is empty; it needs a header row with at least a `file` column."
+        ) from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    if "file" not in table.columns:
+        raise CorpusError(
+            f"{path}: corpus.csv has no `file` column (found: {', '.join(table.columns)}); "
+            "add a `file` column holding each document's path relative to the corpus folder."
+        )
+    for col in table.columns:
+        table[col] = table[col].astype(str).str.strip()
+    if "doc_id" not in table.columns:
+        table["doc_id"] = ""
+    missing_id = table["doc_id"] == ""
+    table.loc[missing_id, "doc_id"] = table.loc[missing_id, "file"].map(_default_doc_id)
+    dup = table["doc_id"].duplicated(keep=False) & (table["file"] != "")
+    if dup.any():
+        groups = table[dup].groupby("doc_id").groups
+        detail = "; ".join(
+            f"doc_id {k!r} on rows {', '.join(str(i + 1) for i in v)}" for k, v in groups.items()
+        )
+        raise CorpusError(
+            f"{path}: duplicate doc_id ({detail}). Each document needs a unique doc_id; "
+            "edit corpus.csv so that every row has its own."
+        )
+    return table
+
+
+def _resolve(root: Path, rel: str) -> Path | None:
+    """Return the file inside ``root`` or None when ``rel`` escapes it."""
+    candidate = (root / rel).resolve()
+    try:
+        candidate.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return candidate
+
+
+def load_corpus(folder: str | Path, *, strict: bool = False) -> LoadedCorpus:
+    """Find and read every document of a corpus folder.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The corpus folder (read only; nothing is written there).
+    strict : bool, default False
+        Raise :class:`~topics.errors.InputFileError` on the first unreadable document instead
+        of skipping it with a warning.
+
+    Returns
+    -------
+    LoadedCorpus
+        The readable documents and the skipped files with reasons.
+
+    Raises
+    ------
+    CorpusError
+        The folder does not exist, ``corpus.csv`` is malformed or has duplicate ``doc_id``\\ s,
+        or no document at all could be read.
+
+    Examples
+    --------
+    >>> corpus = load_corpus("seeds")  # doctest: +SKIP
+    >>> [d.doc_id for d in corpus.documents][:2]  # doctest: +SKIP
+    ['000', '001']
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise CorpusError(f"{root}: corpus folder not found; pass a folder of documents.")
+    documents: list[Document] = []
+    skipped: list[dict] = []
+
+    def skip(err: InputFileError) -> None:
+        if strict:
+            raise err
+        warnings.warn(str(err), SkippedFileWarning, stacklevel=3)
+        skipped.append(
+            {"file": err.path, "row": err.row, "reason": err.reason, "message": str(err)}
+        )
+
+    has_table = (root / CORPUS_TABLE).is_file()
+    if has_table:
+        table = _read_table(root)
+        meta_cols = [c for c in table.columns if c not in ("file", "doc_id")]
+        entries = [
+            (i + 1, rec["file"], rec["doc_id"], {c: rec[c] for c in meta_cols if rec[c] != ""})
+            for i, rec in enumerate(table.to_dict("records"))
+        ]
+    else:
+        meta_cols = []
+        entries = [(None, rel, _default_doc_id(rel), {}) for rel in _iter_folder(root)]
+
+    for row, rel, doc_id, meta in entries:
+        if rel == "":
+            skip(InputFileError("(blank)", "missing", "the `file` cell is empty; fill it in.", row))
+            continue
+        path = _resolve(root, rel)
+        if path is None or PurePosixPath(rel).is_absolute():
+            skip(
+                InputFileError(
+                    rel,
+                    "outside-corpus",
+                    "refused: the path leads outside the corpus folder. List only files "
+                    "inside the folder, with paths relative to it.",
+                    row,
+                )
+            )
+            continue
+        if not path.is_file():
+            skip(
+                InputFileError(
+                    rel,
+                    "missing",
+                    "listed in corpus.csv but not found; fix the path or remove the row.",
+                    row,
+                )
+            )
+            continue
+        try:
+            text, encoding, digest = _readers.read_document(path)
+        except InputFileError as err:
+            skip(InputFileError(rel, err.reason, err.args[0].split(": ", 1)[-1], row))
+            continue
+        documents.append(
+            Document(
+                doc_id=doc_id,
+                file=PurePosixPath(rel).as_posix(),
+                text=text,
+                metadata=meta,
+                sha256=digest,
+                encoding=encoding,
+            )
+        )
+    if not documents:
+        reasons = "; ".join(s["message"] for s in skipped[:5]) or "the folder holds no files"
+        raise CorpusError(
+            f"{root}: no readable document (supported: {', '.join(SUPPORTED_EXTENSIONS)}). "
+            f"{reasons}"
+        )
+    return LoadedCorpus(
+        root=root,
+        documents=documents,
+        skipped=skipped,
+        metadata_columns=meta_cols,
+        has_table=has_table,
+    )

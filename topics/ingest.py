@@ -1,0 +1,200 @@
+"""Ingest: corpus folder -> cleaned, segmented, language-tagged segments table.
+
+Composes :mod:`topics.corpus` (read), :mod:`topics.clean` (clean), :mod:`topics.segment`
+(segment) and :mod:`topics.langid` (language) into one table with one row per segment.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from topics import _io
+from topics.clean import clean_document
+from topics.corpus import LoadedCorpus, corpus_sha256, load_corpus
+from topics.langid import detect_language
+from topics.segment import segment_document
+
+__all__ = ["IngestResult", "ingest", "write_ingest", "SEGMENT_COLUMNS"]
+
+SEGMENT_COLUMNS = [
+    "doc_id",
+    "segment_id",
+    "article",
+    "section",
+    "language",
+    "text",
+    "start",
+    "end",
+    "n_chars",
+    "file",
+]
+
+
+@dataclass
+class IngestResult:
+    """Segments and documents of an ingested corpus.
+
+    Attributes
+    ----------
+    segments : pandas.DataFrame
+        One row per segment: :data:`SEGMENT_COLUMNS` plus the document's metadata columns.
+        ``start``/``end`` are offsets into ``documents.text`` of the same ``doc_id``.
+    documents : pandas.DataFrame
+        One row per read document: ``doc_id``, ``file``, ``sha256``, ``encoding``,
+        ``n_segments``, metadata columns and the cleaned ``text``.
+    manifest : dict
+        Files read and skipped (with reasons), counts per language and section, corpus hash,
+        timings.
+    """
+
+    segments: pd.DataFrame
+    documents: pd.DataFrame
+    manifest: dict = field(default_factory=dict)
+
+
+def segments_from_corpus(corpus: LoadedCorpus, *, progress: bool = False) -> IngestResult:
+    """Clean and segment every document of a loaded corpus.
+
+    Parameters
+    ----------
+    corpus : LoadedCorpus
+        From :func:`topics.corpus.load_corpus`.
+    progress : bool, default False
+        Show a progress bar.
+
+    Returns
+    -------
+    IngestResult
+    """
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    rows: list[dict] = []
+    doc_rows: list[dict] = []
+    for doc in tqdm(corpus.documents, desc="ingest", unit="doc", disable=not progress):
+        cleaned = clean_document(doc.text)
+        segments = segment_document(cleaned, detect_language)
+        for k, seg in enumerate(segments):
+            rows.append(
+                {
+                    "doc_id": doc.doc_id,
+                    "segment_id": f"{doc.doc_id}:{k:04d}",
+                    "article": seg.article,
+                    "section": seg.section,
+                    "language": seg.language,
+                    "text": seg.text,
+                    "start": seg.start,
+                    "end": seg.end,
+                    "n_chars": seg.end - seg.start,
+                    "file": doc.file,
+                    **doc.metadata,
+                }
+            )
+        doc_rows.append(
+            {
+                "doc_id": doc.doc_id,
+                "file": doc.file,
+                "sha256": doc.sha256,
+                "encoding": doc.encoding,
+                "n_segments": len(segments),
+                **doc.metadata,
+                "text": cleaned,
+            }
+        )
+    meta_cols = list(corpus.metadata_columns)
+    segments_df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS + meta_cols)
+    for col in meta_cols:
+        segments_df[col] = segments_df[col].fillna("")
+    documents_df = pd.DataFrame(doc_rows)
+    seconds = time.perf_counter() - t0
+    if segments_df.empty:
+        warnings.warn("no segment was produced: every document is empty after cleaning", stacklevel=2)
+    manifest = {
+        "corpus": {
+            "path": corpus.root.name,
+            "has_corpus_csv": corpus.has_table,
+            "metadata_columns": meta_cols,
+            "sha256": corpus_sha256(corpus.documents),
+        },
+        "files_read": [
+            {"file": d.file, "doc_id": d.doc_id, "sha256": d.sha256, "encoding": d.encoding}
+            for d in corpus.documents
+        ],
+        "files_skipped": corpus.skipped,
+        "counts": {
+            "documents": len(corpus.documents),
+            "segments": int(len(segments_df)),
+            "articles": int(segments_df.groupby("doc_id")["article"].nunique().sum())
+            if len(segments_df)
+            else 0,
+            "by_language": {k: int(v) for k, v in segments_df["language"].value_counts().items()},
+            "by_section": {k: int(v) for k, v in segments_df["section"].value_counts().items()},
+        },
+        "timings": {"ingest_s": round(seconds, 3)},
+    }
+    return IngestResult(segments=segments_df, documents=documents_df, manifest=manifest)
+
+
+def ingest(corpus: str | Path, *, strict: bool = False, progress: bool = False) -> IngestResult:
+    """Read, clean and segment a corpus folder.
+
+    Parameters
+    ----------
+    corpus : str or pathlib.Path
+        Corpus folder, optionally with a ``corpus.csv`` metadata table.
+    strict : bool, default False
+        Treat unreadable documents as errors instead of skipping them with a warning.
+    progress : bool, default False
+        Show a progress bar.
+
+    Returns
+    -------
+    IngestResult
+
+    Examples
+    --------
+    >>> res = ingest("seeds")  # doctest: +SKIP
+    >>> res.segments.groupby("section").size()  # doctest: +SKIP
+    """
+    loaded = load_corpus(corpus, strict=strict)
+    return segments_from_corpus(loaded, progress=progress)
+
+
+def write_segments(folder: Path, segments: pd.DataFrame, documents: pd.DataFrame) -> None:
+    """Write ``segments.csv``/``.parquet`` and ``documents.csv``/``.parquet`` into ``folder``."""
+    segments.to_csv(folder / "segments.csv", index=False)
+    segments.to_parquet(folder / "segments.parquet", index=False)
+    documents.to_csv(folder / "documents.csv", index=False)
+    documents.to_parquet(folder / "documents.parquet", index=False)
+
+
+def write_ingest(result: IngestResult, out: str | Path, *, overwrite: bool = False) -> Path:
+    """Write an ingest result to ``out`` atomically.
+
+    Writes ``segments.csv``, ``segments.parquet``, ``documents.csv``, ``documents.parquet`` and
+    ``manifest.json`` into a temporary folder that is moved into place only when complete.
+
+    Parameters
+    ----------
+    result : IngestResult
+    out : str or pathlib.Path
+        Output folder; refused if it exists unless ``overwrite``.
+    overwrite : bool, default False
+
+    Returns
+    -------
+    pathlib.Path
+        The output folder.
+    """
+    out = Path(out)
+    manifest = dict(result.manifest)
+    manifest["versions"] = _io.package_versions()
+    with _io.atomic_output_dir(out, overwrite=overwrite) as tmp:
+        write_segments(tmp, result.segments, result.documents)
+        _io.write_json(tmp / "manifest.json", manifest)
+    return out
