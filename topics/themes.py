@@ -1,0 +1,332 @@
+"""Themes stage: assign a user's codebook of themes to every segment.
+
+A codebook is a TOML file with a list of ``[[theme]]`` tables, each with ``name``,
+``description`` and ``keywords`` (multilingual phrases); unknown fields are ignored::
+
+    [[theme]]
+    name = "digital literacy"
+    description = "Digital and computer literacy of teachers and students"
+    keywords = ["санариптик сабаттуулук", "цифровая грамотность", "digital literacy"]
+
+Scoring combines four kinds of evidence, each computed as plain array operations:
+
+1. **prototypes**: cosine between the segment's passage embedding and the theme's query
+   embeddings (its description and each keyword), averaged over the closest few;
+2. **words**: the theme's keyword phrases found in the segment after tokenising and stemming
+   (so ``санариптик сабаттуулугу`` matches ``санариптик сабаттуулук``);
+3. **context**: neighbouring segments of the same document (a paragraph continues its
+   neighbours' theme more often than not);
+4. **topic**: the mean score of the segment's topic (paragraphs of one topic share a theme).
+
+Each score is standardised per theme over the corpus (calibration: a theme whose prototypes are
+generically close to everything gains nothing from it), then combined. A segment gets the best
+theme when its combined score reaches ``min_score``, otherwise no theme.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from topics.errors import TopicsError
+
+__all__ = [
+    "Theme",
+    "ThemeAssignment",
+    "load_codebook",
+    "parse_codebook",
+    "theme_queries",
+    "prototype_scores",
+    "lexical_scores",
+    "combine_scores",
+    "assign_themes",
+    "name_topics",
+]
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One codebook theme."""
+
+    name: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass
+class ThemeAssignment:
+    """Themes assigned to segments.
+
+    Attributes
+    ----------
+    theme : list of str
+        Theme name per segment, ``""`` when nothing fits well enough.
+    theme_score : numpy.ndarray
+        Combined (standardised) score of the assigned or best theme, shape (n,).
+    scores : numpy.ndarray
+        Combined scores, shape (n, n_themes).
+    names : list of str
+        Theme names, the columns of ``scores``.
+    """
+
+    theme: list[str]
+    theme_score: np.ndarray
+    scores: np.ndarray
+    names: list[str] = field(default_factory=list)
+
+
+def parse_codebook(data: dict, where: str = "codebook") -> list[Theme]:
+    """Validate a parsed codebook dictionary and return its themes."""
+    raw = data.get("theme")
+    if not isinstance(raw, list) or not raw:
+        raise TopicsError(
+            f"{where}: no [[theme]] tables found; a codebook lists themes as\n"
+            '[[theme]]\nname = "digital literacy"\ndescription = "..."\n'
+            'keywords = ["санариптик сабаттуулук", "digital literacy"]'
+        )
+    themes: list[Theme] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(raw, 1):
+        if not isinstance(entry, dict):
+            raise TopicsError(f"{where}: theme #{i} is not a table")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise TopicsError(f"{where}: theme #{i} has no `name`; give each theme a name")
+        name = name.strip()
+        if name in seen:
+            raise TopicsError(f"{where}: theme #{i}: duplicate name {name!r}; names must differ")
+        seen.add(name)
+        desc = entry.get("description", "")
+        if not isinstance(desc, str):
+            raise TopicsError(f"{where}: theme {name!r}: `description` must be a string")
+        kws = entry.get("keywords", [])
+        if isinstance(kws, str):
+            kws = [kws]
+        if not isinstance(kws, list) or not all(isinstance(k, str) for k in kws):
+            raise TopicsError(f"{where}: theme {name!r}: `keywords` must be a list of strings")
+        kws = tuple(k.strip() for k in kws if k.strip())
+        if not desc.strip() and not kws:
+            raise TopicsError(
+                f"{where}: theme {name!r} has neither description nor keywords; add some"
+            )
+        themes.append(Theme(name=name, description=desc.strip(), keywords=kws))
+    return themes
+
+
+def load_codebook(path: str | Path) -> list[Theme]:
+    """Read a codebook TOML file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        TOML file with ``[[theme]]`` tables.
+
+    Returns
+    -------
+    list of Theme
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise TopicsError(f"{path}: codebook not found; check the --themes path") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TopicsError(f"{path}: codebook is not valid UTF-8 TOML ({exc})") from exc
+    return parse_codebook(data, where=str(path))
+
+
+def theme_queries(themes: Sequence[Theme]) -> tuple[list[str], np.ndarray]:
+    """Query texts for the prototypes of each theme and the theme index of each query.
+
+    Returns
+    -------
+    texts : list of str
+        The description (prefixed with the name) and each keyword of every theme.
+    owner : numpy.ndarray of int, shape (n_queries,)
+        Index of the theme each query belongs to.
+    """
+    texts: list[str] = []
+    owner: list[int] = []
+    for t_idx, theme in enumerate(themes):
+        items = [f"{theme.name}: {theme.description}" if theme.description else theme.name]
+        items += list(theme.keywords)
+        texts.extend(items)
+        owner.extend([t_idx] * len(items))
+    return texts, np.asarray(owner, dtype=np.int64)
+
+
+def prototype_scores(
+    passages: np.ndarray, queries: np.ndarray, owner: np.ndarray, n_themes: int, top_k: int = 3
+) -> np.ndarray:
+    """Mean of the ``top_k`` highest cosines between each passage and a theme's prototypes.
+
+    Parameters
+    ----------
+    passages : numpy.ndarray, shape (n, d)
+        L2-normalised segment embeddings.
+    queries : numpy.ndarray, shape (m, d)
+        L2-normalised prototype embeddings.
+    owner : numpy.ndarray, shape (m,)
+        Theme index of each prototype.
+    n_themes : int
+    top_k : int, default 3
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n_themes)
+    """
+    sims = passages @ queries.T
+    out = np.zeros((passages.shape[0], n_themes), dtype=np.float64)
+    for t in range(n_themes):
+        cols = sims[:, owner == t]
+        k = min(top_k, cols.shape[1])
+        out[:, t] = np.sort(cols, axis=1)[:, -k:].mean(axis=1)
+    return out
+
+
+def lexical_scores(
+    texts: Sequence[str], themes: Sequence[Theme], analyzer: Callable[[str], list[str]]
+) -> np.ndarray:
+    """How many of each theme's keyword phrases occur in each text (stemmed, in order-free form).
+
+    A phrase matches when all its stems occur in the text. Counts are damped with ``log1p``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n_themes)
+    """
+    phrases = [
+        [frozenset(analyzer(k)) for k in theme.keywords if analyzer(k)] for theme in themes
+    ]
+    out = np.zeros((len(texts), len(themes)), dtype=np.float64)
+    for i, text in enumerate(texts):
+        stems = set(analyzer(text))
+        for t, plist in enumerate(phrases):
+            out[i, t] = sum(1 for p in plist if p <= stems)
+    return np.log1p(out)
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    mu = x.mean(axis=0, keepdims=True)
+    sd = x.std(axis=0, keepdims=True)
+    return (x - mu) / np.where(sd > 1e-12, sd, 1.0)
+
+
+def combine_scores(
+    proto: np.ndarray,
+    lexical: np.ndarray | None = None,
+    *,
+    groups: Sequence[object] | None = None,
+    topics: Sequence[int] | None = None,
+    w_lexical: float = 0.5,
+    w_context: float = 0.3,
+    w_topic: float = 0.3,
+) -> np.ndarray:
+    """Standardise and combine prototype, word, context and topic evidence.
+
+    Parameters
+    ----------
+    proto : numpy.ndarray, shape (n, T)
+        Prototype scores.
+    lexical : numpy.ndarray, shape (n, T), optional
+        Keyword scores.
+    groups : sequence, optional
+        Document (or article) of each segment, in reading order; neighbours within a group
+        contribute context.
+    topics : sequence of int, optional
+        Topic of each segment (-1 for outliers, which get no topic evidence).
+    w_lexical, w_context, w_topic : float
+        Weights of each kind of evidence relative to the prototypes.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, T)
+    """
+    score = _standardise(proto)
+    if lexical is not None and lexical.any():
+        score = score + w_lexical * _standardise(lexical)
+    n = score.shape[0]
+    base = score.copy()
+    if groups is not None and w_context > 0 and n > 1:
+        g = np.asarray([str(x) for x in groups])
+        ctx = np.zeros_like(base)
+        cnt = np.zeros((n, 1))
+        same_prev = np.r_[False, g[1:] == g[:-1]]
+        same_next = np.r_[g[:-1] == g[1:], False]
+        ctx[same_prev] += base[np.flatnonzero(same_prev) - 1]
+        cnt[same_prev] += 1
+        ctx[same_next] += base[np.flatnonzero(same_next) + 1]
+        cnt[same_next] += 1
+        score = score + w_context * ctx / np.maximum(cnt, 1)
+    if topics is not None and w_topic > 0:
+        t = np.asarray(topics)
+        for k in np.unique(t):
+            if k < 0:
+                continue
+            mask = t == k
+            score[mask] += w_topic * base[mask].mean(axis=0)
+    return score
+
+
+def assign_themes(
+    scores: np.ndarray, names: Sequence[str], *, min_score: float = 0.0
+) -> ThemeAssignment:
+    """Give each segment its best theme when the score reaches ``min_score``.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray, shape (n, T)
+        Combined scores from :func:`combine_scores`.
+    names : sequence of str
+        Theme names.
+    min_score : float, default 0.0
+        In standard-deviation units: 0 means "more typical of this theme than the average
+        segment is".
+
+    Returns
+    -------
+    ThemeAssignment
+    """
+    if scores.shape[0] == 0:
+        return ThemeAssignment([], np.zeros(0), scores, list(names))
+    best = scores.argmax(axis=1)
+    best_score = scores[np.arange(scores.shape[0]), best]
+    theme = [names[b] if s >= min_score else "" for b, s in zip(best, best_score, strict=True)]
+    return ThemeAssignment(theme, best_score.astype(float), scores, list(names))
+
+
+def name_topics(
+    topics: Sequence[int], theme: Sequence[str], *, min_share: float = 0.5
+) -> dict[int, str]:
+    """Name topics after a theme when at least ``min_share`` of their segments carry it.
+
+    Returns
+    -------
+    dict
+        ``topic id -> theme name`` for matched topics; several topics with one theme get
+        ``name (2)``, ``name (3)`` by decreasing size.
+    """
+    t = np.asarray(topics)
+    th = np.asarray(theme, dtype=object)
+    matched: list[tuple[str, int, int]] = []
+    for k in np.unique(t):
+        if k < 0:
+            continue
+        mask = t == k
+        vals, counts = np.unique(th[mask & (th != "")], return_counts=True)
+        if len(vals) == 0:
+            continue
+        best = int(np.argmax(counts))
+        top, share = vals[best], counts[best] / mask.sum()
+        if share >= min_share:
+            matched.append((str(top), int(k), int(mask.sum())))
+    out: dict[int, str] = {}
+    for name in sorted({m[0] for m in matched}):
+        group = sorted([m for m in matched if m[0] == name], key=lambda m: -m[2])
+        for rank, (_, k, _) in enumerate(group, 1):
+            out[k] = name if rank == 1 else f"{name} ({rank})"
+    return out
