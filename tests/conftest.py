@@ -12,9 +12,11 @@ EVAL = Path(os.environ.get("TOPICS_EVAL_DIR", ROOT.parent / "shared" / "eval"))
 
 def make_pdf(text_lines: list[str]) -> bytes:
     """A minimal valid one-page PDF with a text layer (ASCII, Helvetica)."""
-    content = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(
-        f"({line.replace('(', '[').replace(')', ']')}) '" for line in text_lines
-    ) + " ET"
+    content = (
+        "BT /F1 12 Tf 72 720 Td 14 TL "
+        + " ".join(f"({line.replace('(', '[').replace(')', ']')}) '" for line in text_lines)
+        + " ET"
+    )
     objs = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

@@ -132,11 +132,7 @@ def test_split_paragraphs_offsets():
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    st.lists(
-        st.text(alphabet="абвгөүң ABC.,:!?\n 12-", min_size=0, max_size=120), max_size=12
-    )
-)
+@given(st.lists(st.text(alphabet="абвгөүң ABC.,:!?\n 12-", min_size=0, max_size=120), max_size=12))
 def test_segments_are_exact_slices_and_cover_all_words(paras):
     text = "\n\n".join(paras)
     segs = segment_document(text, fake_detect, max_chars=80, min_chars=10)
@@ -146,7 +142,7 @@ def test_segments_are_exact_slices_and_cover_all_words(paras):
         assert s.section in ("title", "abstract", "keywords", "body", "references")
         covered.append((s.start, s.end))
     # segments don't overlap and appear in order
-    for (s1, e1), (s2, _e2) in zip(covered, covered[1:], strict=False):
+    for (_s1, e1), (s2, _e2) in zip(covered, covered[1:], strict=False):
         assert e1 <= s2
     # every word of the text is inside some segment (markers excepted)
     joined = " ".join(s.text for s in segs)

@@ -37,7 +37,10 @@ def test_codebook_parsing_and_unknown_fields_ignored(tmp_path):
     [
         ({}, "no \\[\\[theme\\]\\] tables"),
         ({"theme": [{"description": "x"}]}, "theme #1 has no `name`"),
-        ({"theme": [{"name": "a", "keywords": ["x"]}, {"name": "a", "keywords": ["y"]}]}, "duplicate"),
+        (
+            {"theme": [{"name": "a", "keywords": ["x"]}, {"name": "a", "keywords": ["y"]}]},
+            "duplicate",
+        ),
         ({"theme": [{"name": "a"}]}, "neither description nor keywords"),
         ({"theme": [{"name": "a", "keywords": [1, 2]}]}, "list of strings"),
     ],

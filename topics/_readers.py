@@ -260,14 +260,14 @@ def read_document(path: Path) -> tuple[str, str, str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _fail(path, "unreadable", f"cannot be read ({exc.strerror}); check permissions")
+        raise _fail(
+            path, "unreadable", f"cannot be read ({exc.strerror}); check permissions"
+        ) from exc
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
         raise _fail(path, "empty", "is empty; remove it or add its text")
     text, encoding = reader(path, data)
     if not text.strip():
-        hint = (
-            " (a scanned PDF without a text layer needs OCR first)" if ext == ".pdf" else ""
-        )
+        hint = " (a scanned PDF without a text layer needs OCR first)" if ext == ".pdf" else ""
         raise _fail(path, "no-text", f"holds no text{hint}; remove it or add its text")
     return text, encoding, digest

@@ -14,9 +14,7 @@ __all__ = ["main"]
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="output folder (must not exist)")
-    p.add_argument(
-        "--overwrite", action="store_true", help="replace an existing --out folder"
-    )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     p.add_argument(
         "--strict",
         action="store_true",

@@ -159,7 +159,7 @@ def _resolve(root: Path, rel: str) -> Path | None:
 
 
 def load_corpus(folder: str | Path, *, strict: bool = False) -> LoadedCorpus:
-    """Find and read every document of a corpus folder.
+    r"""Find and read every document of a corpus folder.
 
     Parameters
     ----------

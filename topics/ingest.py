@@ -57,7 +57,13 @@ class IngestResult:
     manifest: dict = field(default_factory=dict)
 
 
-def segments_from_corpus(corpus: LoadedCorpus, *, progress: bool = False) -> IngestResult:
+def segments_from_corpus(
+    corpus: LoadedCorpus,
+    *,
+    progress: bool = False,
+    max_chars: int = 1200,
+    min_chars: int = 60,
+) -> IngestResult:
     """Clean and segment every document of a loaded corpus.
 
     Parameters
@@ -66,6 +72,8 @@ def segments_from_corpus(corpus: LoadedCorpus, *, progress: bool = False) -> Ing
         From :func:`topics.corpus.load_corpus`.
     progress : bool, default False
         Show a progress bar.
+    max_chars, min_chars : int
+        Passed to :func:`topics.segment.segment_document`.
 
     Returns
     -------
@@ -78,7 +86,9 @@ def segments_from_corpus(corpus: LoadedCorpus, *, progress: bool = False) -> Ing
     doc_rows: list[dict] = []
     for doc in tqdm(corpus.documents, desc="ingest", unit="doc", disable=not progress):
         cleaned = clean_document(doc.text)
-        segments = segment_document(cleaned, detect_language)
+        segments = segment_document(
+            cleaned, detect_language, max_chars=max_chars, min_chars=min_chars
+        )
         for k, seg in enumerate(segments):
             rows.append(
                 {
@@ -113,7 +123,9 @@ def segments_from_corpus(corpus: LoadedCorpus, *, progress: bool = False) -> Ing
     documents_df = pd.DataFrame(doc_rows)
     seconds = time.perf_counter() - t0
     if segments_df.empty:
-        warnings.warn("no segment was produced: every document is empty after cleaning", stacklevel=2)
+        warnings.warn(
+            "no segment was produced: every document is empty after cleaning", stacklevel=2
+        )
     manifest = {
         "corpus": {
             "path": corpus.root.name,

@@ -174,7 +174,7 @@ def segment_document(
     max_chars: int = 1200,
     min_chars: int = 60,
 ) -> list[Segment]:
-    """Segment one cleaned document.
+    r"""Segment one cleaned document.
 
     Parameters
     ----------
@@ -290,7 +290,11 @@ def segment_document(
             continue
         merged.append(rec)
     if pending is not None:
-        if merged and merged[-1]["section"] == "body" and merged[-1]["article"] == pending["article"]:
+        if (
+            merged
+            and merged[-1]["section"] == "body"
+            and merged[-1]["article"] == pending["article"]
+        ):
             merged[-1]["end"] = pending["end"]
         else:
             merged.append(pending)

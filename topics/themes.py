@@ -199,9 +199,7 @@ def lexical_scores(
     -------
     numpy.ndarray, shape (n, n_themes)
     """
-    phrases = [
-        [frozenset(analyzer(k)) for k in theme.keywords if analyzer(k)] for theme in themes
-    ]
+    phrases = [[frozenset(analyzer(k)) for k in theme.keywords if analyzer(k)] for theme in themes]
     out = np.zeros((len(texts), len(themes)), dtype=np.float64)
     for i, text in enumerate(texts):
         stems = set(analyzer(text))

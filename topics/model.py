@@ -1,0 +1,299 @@
+"""Model stage: topics with BERTopic on precomputed, language-aligned embeddings.
+
+Clustering (language alignment, seeded UMAP, HDBSCAN, outlier reduction) is done by
+:mod:`topics.cluster`; BERTopic then builds the topic representations from those clusters in
+its manual mode (``BaseCluster`` + ``y``) with our own vectorizer: Cyrillic-aware tokens,
+stop words of every corpus language and Kyrgyz stemming (:mod:`topics.words`). This avoids
+BERTopic's English default, which strips every non-ASCII character before c-TF-IDF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["TopicModel", "fit_topics", "topic_stability"]
+
+
+@dataclass
+class TopicModel:
+    """A fitted topic model.
+
+    Attributes
+    ----------
+    topics : numpy.ndarray of int, shape (n,)
+        Topic per modelled segment, -1 for outliers; 0 is the largest topic.
+    coords : numpy.ndarray, shape (n, 2)
+        2-D coordinates for the topic map (computed once, at fit time).
+    table : pandas.DataFrame
+        One row per topic (outliers included as -1): ``topic``, ``label``, ``words``,
+        ``words_<lang>``, ``size``, ``share``, ``languages``, ``stability``,
+        ``representative``.
+    topic_embeddings : numpy.ndarray, shape (n_topics, d)
+        Mean aligned embedding per topic (outliers excluded), L2-normalised.
+    similarity : numpy.ndarray, shape (n_topics, n_topics)
+        Cosine similarity between topic embeddings.
+    params : dict
+        Every clustering and representation setting actually used.
+    stability_ari : list of float
+        ARI between this run's topics and each extra seed's topics.
+    bertopic : object
+        The fitted ``bertopic.BERTopic`` (not saved with pickle; see :func:`save_model`).
+    """
+
+    topics: np.ndarray
+    coords: np.ndarray
+    table: pd.DataFrame
+    topic_embeddings: np.ndarray
+    similarity: np.ndarray
+    params: dict = field(default_factory=dict)
+    stability_ari: list[float] = field(default_factory=list)
+    bertopic: object | None = None
+
+
+def topic_stability(labels: np.ndarray, others: Sequence[np.ndarray]) -> dict[int, float]:
+    """Per-topic stability: mean best Jaccard overlap with any topic of each other run.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray, shape (n,)
+        Topics of the reference run.
+    others : sequence of numpy.ndarray
+        Topics of runs with other seeds (same segments).
+
+    Returns
+    -------
+    dict
+        ``topic -> stability`` in [0, 1]; 1 means every other run has exactly this topic.
+    """
+    out: dict[int, float] = {}
+    for k in np.unique(labels):
+        if k < 0:
+            continue
+        a = labels == k
+        vals = []
+        for other in others:
+            best = 0.0
+            for j in np.unique(other[a]):
+                if j < 0:
+                    continue
+                b = other == j
+                best = max(best, float((a & b).sum() / (a | b).sum()))
+            vals.append(best)
+        out[int(k)] = float(np.mean(vals)) if vals else float("nan")
+    return out
+
+
+def _surface_words(ranked: list[tuple[str, float]], surface, n: int) -> list[str]:
+    words: list[str] = []
+    seen: set[str] = set()
+    for stem, score in ranked:
+        if not stem or score <= 0:
+            continue
+        word = surface(stem)
+        key = stem.lower()
+        if key in seen or word in words:
+            continue
+        seen.add(key)
+        words.append(word)
+        if len(words) == n:
+            break
+    return words
+
+
+def fit_topics(
+    texts: Sequence[str],
+    embeddings: np.ndarray,
+    languages: Sequence[str],
+    *,
+    random_state: int = 0,
+    top_n_words: int = 10,
+    min_cluster_size: int = 0,
+    n_neighbors: int = 0,
+    max_outliers: float = 0.10,
+    stability_runs: int = 2,
+    align: bool = True,
+    progress: bool = False,
+) -> TopicModel:
+    """Cluster segments into topics and describe each topic.
+
+    Parameters
+    ----------
+    texts : sequence of str, length n
+        Segment texts.
+    embeddings : numpy.ndarray, shape (n, d)
+        L2-normalised passage embeddings of ``texts``.
+    languages : sequence of str, length n
+        Language code per segment (used to remove language identity from the embeddings
+        and to pick stop words).
+    random_state : int, default 0
+        Seeds UMAP and clustering; extra stability runs use seeds derived from it.
+    top_n_words : int, default 10
+    min_cluster_size, n_neighbors : int, default 0
+        0 = scaled to the corpus size (see :func:`topics.cluster.default_params`).
+    max_outliers : float, default 0.10
+        Outlier reduction leaves at most this share of segments as -1.
+    stability_runs : int, default 2
+        Extra clustering runs with other seeds, for per-topic stability.
+    align : bool, default True
+        Remove each language's identity from the embeddings before clustering.
+    progress : bool, default False
+
+    Returns
+    -------
+    TopicModel
+    """
+    from bertopic import BERTopic
+    from bertopic.cluster import BaseCluster
+    from bertopic.dimensionality import BaseDimensionalityReduction
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.metrics import adjusted_rand_score
+
+    from topics import cluster, words
+
+    texts = list(texts)
+    languages = list(languages)
+    n = len(texts)
+    params = cluster.default_params(n)
+    if min_cluster_size:
+        params["min_cluster_size"] = int(min_cluster_size)
+    if n_neighbors:
+        params["n_neighbors"] = int(n_neighbors)
+    clustered = cluster.fit_clusters(
+        embeddings,
+        languages=languages if align else None,
+        random_state=random_state,
+        params=params,
+        max_outliers=max_outliers,
+    )
+    labels = np.asarray(clustered.labels, dtype=int)
+
+    # Stability: the same pipeline with other seeds derived from this run's seed.
+    rng = np.random.default_rng(random_state)
+    extra_seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=stability_runs)]
+    others = [
+        np.asarray(
+            cluster.fit_clusters(
+                embeddings,
+                languages=languages if align else None,
+                random_state=s,
+                params=params,
+                max_outliers=max_outliers,
+            ).labels
+        )
+        for s in extra_seeds
+    ]
+    stability = topic_stability(labels, others)
+    ari = [float(adjusted_rand_score(labels, o)) for o in others]
+
+    corpus_langs = sorted(set(languages))
+    analyzer = words.make_analyzer(corpus_langs)
+    vectorizer = CountVectorizer(analyzer=analyzer, min_df=1)
+    topic_model = BERTopic(
+        language="multilingual",  # anything but "english": keeps non-ASCII text
+        umap_model=BaseDimensionalityReduction(),
+        hdbscan_model=BaseCluster(),
+        vectorizer_model=vectorizer,
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        top_n_words=max(top_n_words * 3, 30),
+        calculate_probabilities=False,
+        verbose=False,
+    )
+    aligned = np.asarray(clustered.aligned, dtype=np.float32)
+    topic_model.fit(texts, embeddings=aligned, y=labels)
+    fitted = np.asarray(topic_model.topics_, dtype=int)
+    if not np.array_equal(fitted, labels):
+        # BERTopic may renumber topics by size; keep our canonical ids consistent with it.
+        labels = fitted
+        stability = topic_stability(labels, others)
+
+    surface = words.SurfaceForms(texts).surface
+    main_lang = pd.Series(languages).value_counts().index[0] if n else "ky"
+    rows = []
+    topic_ids = sorted(set(labels.tolist()))
+    centroids = []
+    for k in topic_ids:
+        mask = labels == k
+        ranked = topic_model.get_topic(k) or []
+        top_words = _surface_words(list(ranked), surface, top_n_words)
+        lang_counts = pd.Series(np.asarray(languages)[mask]).value_counts()
+        idx = np.flatnonzero(mask)
+        if k >= 0:
+            centroid = aligned[mask].mean(axis=0)
+            centroid /= np.linalg.norm(centroid) or 1.0
+            centroids.append(centroid)
+            closest = idx[np.argsort(-(aligned[idx] @ centroid))[:3]]
+        else:
+            closest = idx[:0]
+        rows.append(
+            {
+                "topic": int(k),
+                "label": "outliers" if k < 0 else f"{k}_" + "_".join(top_words[:3]),
+                "words": ", ".join(top_words),
+                "size": int(mask.sum()),
+                "share": float(mask.mean()),
+                "languages": "; ".join(f"{lang} {c}" for lang, c in lang_counts.items()),
+                "main_language": main_lang,
+                "stability": round(stability.get(int(k), float("nan")), 4) if k >= 0 else None,
+                "representative": " || ".join(texts[i][:300] for i in closest),
+                "representative_idx": ",".join(str(int(i)) for i in closest),
+            }
+        )
+    table = pd.DataFrame(rows)
+    for lang in corpus_langs:
+        lmask = np.asarray(languages) == lang
+        if lmask.sum() < 5 or lang in ("other", "und"):
+            continue
+        per_topic = _language_words(texts, labels, lmask, analyzer, surface, top_n_words)
+        table[f"words_{lang}"] = [", ".join(per_topic.get(int(k), [])) for k in table["topic"]]
+    topic_emb = np.vstack(centroids) if centroids else np.zeros((0, aligned.shape[1]))
+    params = {
+        **clustered.params,
+        "random_state": random_state,
+        "stability_seeds": extra_seeds,
+        "top_n_words": top_n_words,
+        "vectorizer": f"CountVectorizer(analyzer=topics.words.make_analyzer({corpus_langs}))",
+        "ctfidf": "ClassTfidfTransformer(reduce_frequent_words=True)",
+        "align_languages": align,
+    }
+    return TopicModel(
+        topics=labels,
+        coords=np.asarray(clustered.coords2d, dtype=float),
+        table=table,
+        topic_embeddings=topic_emb,
+        similarity=topic_emb @ topic_emb.T,
+        params=params,
+        stability_ari=ari,
+        bertopic=topic_model,
+    )
+
+
+def _language_words(texts, labels, lang_mask, analyzer, surface, n) -> dict[int, list[str]]:
+    """Top c-TF-IDF words of every topic among the segments of one language only."""
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    docs_by_topic: dict[int, list[str]] = {}
+    for i in np.flatnonzero(lang_mask):
+        docs_by_topic.setdefault(int(labels[i]), []).append(texts[i])
+    keys = sorted(docs_by_topic)
+    joined = [" ".join(docs_by_topic[t]) for t in keys]
+    try:
+        vec = CountVectorizer(analyzer=analyzer).fit(joined)
+    except ValueError:  # empty vocabulary
+        return {}
+    ctfidf = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(vec.transform(joined))
+    ctfidf = np.asarray(ctfidf.todense())
+    vocab = vec.get_feature_names_out()
+    out: dict[int, list[str]] = {}
+    for row_idx, k in enumerate(keys):
+        if k < 0:
+            continue
+        row = ctfidf[row_idx]
+        order = np.argsort(-row)[: n * 3]
+        out[k] = _surface_words([(vocab[j], row[j]) for j in order], surface, n)
+    return out
