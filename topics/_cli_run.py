@@ -29,21 +29,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cfg.compare.by = [b for item in args.by for b in item.split(",") if b]
     if args.strict:
         cfg.ingest.strict = True
-    out = Path(args.out)
+    if args.out is None and not cfg.out:
+        raise TopicsError("no output folder: pass --out DIR or set `out = ...` in --config")
+    out = Path(args.out) if args.out is not None else Path(cfg.out)
     if out.exists() and not args.overwrite:
         raise TopicsError(
             f"{out}: output folder already exists; choose a new --out folder or pass "
             "--overwrite to replace it."
         )
     result = run(cfg, progress=not args.quiet)
-    write_run(result, out, overwrite=args.overwrite)
-    if not args.no_report:
-        try:
-            from topics.report import write_report
-        except ImportError:
-            write_report = None
-        if write_report is not None:
-            write_report(out)
+    write_run(result, out, overwrite=args.overwrite, report=cfg.report.html and not args.no_report)
+    if cfg.report.figures:
+        from topics.export import export_figures
+
+        export_figures(out, formats=cfg.report.figures)
     m = result.manifest
     print(
         f"{m['counts']['documents']} documents, {m['run']['n_modelled_segments']} modelled "
@@ -67,7 +66,7 @@ def add_commands(sub, add_common) -> None:
     """Register ``run`` and ``export`` on the ``topics`` parser."""
     p = sub.add_parser("run", help="ingest, embed, topics, themes, comparisons and report")
     p.add_argument("corpus", nargs="?", type=Path, help="corpus folder (or set it in --config)")
-    add_common(p)
+    add_common(p, out_required=False)
     p.add_argument("--config", type=Path, help="TOML run configuration")
     p.add_argument("--themes", type=Path, help="codebook TOML with [[theme]] tables")
     p.add_argument("--seed", type=int, help="random_state of the run (default 0)")

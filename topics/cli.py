@@ -12,8 +12,8 @@ from topics.errors import TopicsError, TopicsWarning
 __all__ = ["main"]
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", required=True, type=Path, help="output folder (must not exist)")
+def _add_common(p: argparse.ArgumentParser, out_required: bool = True) -> None:
+    p.add_argument("--out", required=out_required, type=Path, help="output folder (must not exist)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     p.add_argument(
         "--strict",

@@ -69,6 +69,15 @@ class CompareConfig:
 
 
 @dataclass
+class ReportConfig:
+    """Report settings: ``html`` writes ``report.html``; ``figures`` lists static formats
+    (``png``, ``svg``, ``pdf``) exported to ``figures/`` after the run."""
+
+    html: bool = True
+    figures: list[str] = field(default_factory=list)
+
+
+@dataclass
 class RunConfig:
     """Everything that determines a run.
 
@@ -76,17 +85,21 @@ class RunConfig:
     ----------
     corpus : str
         Corpus folder.
+    out : str
+        Output folder (``--out`` overrides it).
     seed : int
         The run's one ``random_state``, passed to UMAP, clustering and bootstrap.
     """
 
     corpus: str = ""
+    out: str = ""
     seed: int = 0
     ingest: IngestConfig = field(default_factory=IngestConfig)
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     topics: TopicsConfig = field(default_factory=TopicsConfig)
     themes: ThemesConfig = field(default_factory=ThemesConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dictionary (TOML-serialisable)."""
@@ -105,6 +118,7 @@ _SECTIONS = {
     "topics": TopicsConfig,
     "themes": ThemesConfig,
     "compare": CompareConfig,
+    "report": ReportConfig,
 }
 
 
@@ -146,6 +160,8 @@ def config_from_dict(data: dict, *, where: str = "config", base: Path | None = N
     if base is not None:
         if cfg.corpus and not Path(cfg.corpus).is_absolute():
             cfg.corpus = str((base / cfg.corpus).resolve())
+        if cfg.out and not Path(cfg.out).is_absolute():
+            cfg.out = str((base / cfg.out).resolve())
         if cfg.themes.codebook and not Path(cfg.themes.codebook).is_absolute():
             cfg.themes.codebook = str((base / cfg.themes.codebook).resolve())
     return cfg

@@ -368,8 +368,9 @@ def embed_texts(
     progress : bool, default False
         Show a progress bar.
     stats : dict, optional
-        Filled with ``n_texts``, ``n_cached``, ``n_embedded``, ``seconds`` and
-        ``texts_per_s`` (of newly embedded texts).
+        Filled with ``n_texts``, ``n_cached``, ``n_embedded``, ``seconds``, ``texts_per_s``
+        and (when the backend can count tokens) ``n_tokens``/``tokens_per_s`` of newly
+        embedded texts.
 
     Returns
     -------
@@ -403,6 +404,10 @@ def embed_texts(
                 for i in distinct[text]:
                     vectors[i] = vec
             bar.update(len(batch))
+    seconds_embed = time.perf_counter() - t0
+    n_tokens = None
+    if todo and hasattr(backend, "token_count"):
+        n_tokens = int(sum(backend.token_count(t) for t in todo))
     seconds = time.perf_counter() - t0
     if stats is not None:
         stats.update(
@@ -412,6 +417,8 @@ def embed_texts(
                 "n_embedded": len(todo),
                 "seconds": round(seconds, 3),
                 "texts_per_s": round(len(todo) / seconds, 2) if todo and seconds > 0 else None,
+                "n_tokens": n_tokens,
+                "tokens_per_s": round(n_tokens / seconds_embed, 1) if n_tokens else None,
             }
         )
     if not texts:

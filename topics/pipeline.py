@@ -245,6 +245,7 @@ def _relative_config(cfg: dict, out: Path) -> dict:
     cfg["corpus"] = rel(cfg.get("corpus", ""))
     cfg["themes"]["codebook"] = rel(cfg["themes"].get("codebook", ""))
     cfg["embed"]["cache_dir"] = ""
+    cfg["out"] = ""  # where a rerun writes is the rerun's choice
     return cfg
 
 
@@ -271,7 +272,9 @@ def save_model(folder: Path, tm) -> None:
         _io.write_json(folder / "ctfidf_topic_words.json", topic_words)
 
 
-def write_run(result: Result, out: str | Path, *, overwrite: bool = False) -> Path:
+def write_run(
+    result: Result, out: str | Path, *, overwrite: bool = False, report: bool = True
+) -> Path:
     """Write a run folder atomically: tables, manifest, config and the saved model.
 
     Parameters
@@ -281,6 +284,8 @@ def write_run(result: Result, out: str | Path, *, overwrite: bool = False) -> Pa
     out : str or pathlib.Path
         Output folder; an existing one is refused unless ``overwrite``.
     overwrite : bool, default False
+    report : bool, default True
+        Also write ``report.html`` (see :func:`topics.report.write_report`).
 
     Returns
     -------
@@ -298,4 +303,8 @@ def write_run(result: Result, out: str | Path, *, overwrite: bool = False) -> Pa
             if (tmp / name).exists():
                 digest.update((tmp / name).read_bytes())
         (tmp / "outputs.sha256").write_text(digest.hexdigest() + "\n", "utf-8")
+        if report:
+            from topics.report import write_report
+
+            write_report(tmp)
     return out
