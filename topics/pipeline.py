@@ -16,13 +16,10 @@ import pandas as pd
 
 from topics import _io
 from topics.config import RunConfig
-from topics.errors import TopicsError
+from topics.errors import TopicsError, TopicsWarning
 from topics.result import Result
 
 __all__ = ["run", "write_run"]
-
-# Languages the embedded model (multilingual-e5-small) was trained on, among those we detect.
-_MODEL_LANGUAGES = {"ky", "ru", "en", "mn", "kk", "tg"}
 
 
 def _segment_params(cfg: RunConfig) -> dict:
@@ -83,19 +80,28 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
     texts = segments["text"].iloc[idx].tolist()
     languages = segments["language"].iloc[idx].tolist()
 
-    # Language coverage warnings: the model and our word lists know these languages.
+    backend = embed.get_backend(cfg.embed.model)
+    # Language coverage warnings: languages the model was not trained on, and text whose
+    # language we could not identify.
     lang_counts = pd.Series(languages).value_counts()
+    covered = getattr(backend, "languages", None)
     for lang, count in lang_counts.items():
-        if lang not in _MODEL_LANGUAGES:
+        if lang == "other" or (covered is not None and lang not in covered):
             msg = (
                 f"{count} segments are in language {lang!r}, which the embedding model "
                 f"{cfg.embed.model!r} covers poorly or not at all; their topics are unreliable"
             )
             caught.append(msg)
-            warnings.warn(msg, stacklevel=2)
+            warnings.warn(msg, TopicsWarning, stacklevel=2)
+        elif covered is None and lang not in ("en",):
+            msg = (
+                f"{count} segments are in language {lang!r}; check that the model "
+                f"{cfg.embed.model!r} was trained on it (its coverage is not known to topics)"
+            )
+            caught.append(msg)
+            warnings.warn(msg, TopicsWarning, stacklevel=2)
 
     t = time.perf_counter()
-    backend = embed.get_backend(cfg.embed.model)
     cache_dir = cfg.embed.cache_dir or None
     emb_stats: dict = {}
     vectors = embed.embed_texts(
