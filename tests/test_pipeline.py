@@ -150,7 +150,7 @@ def test_new_national_corpus_one_command(tmp_path):
         assert name in err  # each skipped file is named in a warning
     assert "'tg'" in err and "covers poorly" in err  # Tajik is not in the model's training data
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
-    skipped = {s["file"] for s in manifest["skipped"]}
+    skipped = {s["file"] for s in manifest["files_skipped"]}
     assert {"empty.txt", "broken.pdf", "binary.txt"} <= skipped
     found = manifest["run"]["languages_found"]
     assert found.get("mn", 0) >= 6 and found.get("tg", 0) >= 4

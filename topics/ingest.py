@@ -84,6 +84,10 @@ def segments_from_corpus(
     t0 = time.perf_counter()
     rows: list[dict] = []
     doc_rows: list[dict] = []
+    # A metadata column named like a segment column (e.g. the document's `language` beside
+    # each segment's detected `language`) is kept as `doc_<name>`.
+    reserved = set(SEGMENT_COLUMNS) | {"topic", "topic_label", "theme", "theme_score", "x", "y"}
+    rename = {c: (f"doc_{c}" if c in reserved else c) for c in corpus.metadata_columns}
     for doc in tqdm(corpus.documents, desc="ingest", unit="doc", disable=not progress):
         cleaned = clean_document(doc.text)
         segments = segment_document(
@@ -102,7 +106,7 @@ def segments_from_corpus(
                     "end": seg.end,
                     "n_chars": seg.end - seg.start,
                     "file": doc.file,
-                    **doc.metadata,
+                    **{rename[k]: v for k, v in doc.metadata.items()},
                 }
             )
         doc_rows.append(
@@ -116,7 +120,7 @@ def segments_from_corpus(
                 "text": cleaned,
             }
         )
-    meta_cols = list(corpus.metadata_columns)
+    meta_cols = [rename[c] for c in corpus.metadata_columns]
     segments_df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS + meta_cols)
     for col in meta_cols:
         segments_df[col] = segments_df[col].fillna("")
