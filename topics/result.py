@@ -16,9 +16,36 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Result"]
+__all__ = ["Result", "GroupTable"]
 
 _TABLES = ("segments", "documents", "topics", "themes", "prevalence", "differences")
+
+
+class GroupTable(pd.DataFrame):
+    """A comparison table (prevalence or differences) that can also be called to filter it.
+
+    ``result.prevalence`` is the whole table; ``result.prevalence(by="focus", kind="theme")``
+    returns the rows of one grouping and kind as a plain DataFrame.
+    """
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def __call__(self, by: str | None = None, kind: str | None = None) -> pd.DataFrame:
+        """Rows for grouping ``by`` (a metadata column, ``doc_id`` or ``article``) and
+        ``kind`` (``"topic"`` or ``"theme"``); None keeps all.
+        """
+        frame = pd.DataFrame(self)
+        if by is not None:
+            if by not in set(frame["by"]):
+                raise KeyError(f"no comparison by {by!r}; available: {sorted(set(frame['by']))}")
+            frame = frame[frame["by"] == by]
+        if kind is not None:
+            if kind not in ("topic", "theme"):
+                raise ValueError(f"kind must be 'topic' or 'theme', not {kind!r}")
+            frame = frame[frame["kind"] == kind]
+        return frame.reset_index(drop=True)
 
 
 @dataclass
@@ -52,6 +79,12 @@ class Result:
     differences: pd.DataFrame | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("prevalence", "differences") and isinstance(value, pd.DataFrame):
+            if not isinstance(value, GroupTable):
+                value = GroupTable(value)
+        object.__setattr__(self, name, value)
 
     def save(self, folder: str | Path) -> Path:
         """Write every table as CSV (and Parquet), the manifest as JSON, the config as TOML.
@@ -108,8 +141,10 @@ class Result:
         return cls(manifest=manifest, config=config, **tables)  # type: ignore[arg-type]
 
     def prevalence_table(self, by: str, kind: str = "theme") -> pd.DataFrame:
-        """Rows of the prevalence table for one grouping (``by``) and kind (topic/theme)."""
+        """Rows of the prevalence table for one grouping (``by``) and kind (topic/theme).
+
+        The same as ``result.prevalence(by=by, kind=kind)``.
+        """
         if self.prevalence is None:
             raise ValueError("this result has no comparisons; run `topics run` first")
-        p = self.prevalence
-        return p[(p["by"] == by) & (p["kind"] == kind)].reset_index(drop=True)
+        return self.prevalence(by=by, kind=kind)
