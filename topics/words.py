@@ -1,0 +1,764 @@
+"""Words: tokens, stop words and stems for topic words and keyword matching.
+
+The vocabulary of the topic words (c-TF-IDF, through
+``CountVectorizer(analyzer=make_analyzer(langs))``) and of lexical codebook matching
+(:func:`topics.themes.lexical_scores`) comes from here. Kyrgyz is agglutinative: one noun has
+dozens of surface forms (``мектеп``, ``мектептер``, ``мектептерде``, ``мектебибиз`` ...), so
+without stemming a topic's top words repeat one word and keyword phrases miss their inflected
+occurrences. :func:`lemmatize_ky` is a rule-based suffix stripper with vowel-harmony and
+consonant-assimilation checks, measured on the UD Kyrgyz-KTMU treebank
+(``experiments/bench_lemma.py``). :class:`SurfaceForms` maps stems back to the most frequent
+real word so that reports never show truncated stems.
+
+Tokenisation decisions (:func:`tokenize`): text is NFC-normalised and lowercased; URLs, e-mail
+addresses and numbers are removed; a token is a run of letters, and letters joined by one
+inner hyphen or apostrophe stay one token (``онлайн-ресурстарды``, ``оюн-зоок``, ``don't``),
+because Kyrgyz writes paired words and compounds with a hyphen and they carry one meaning;
+the suffixes of such a token are stripped from its last part. One-letter tokens are dropped.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from importlib import resources
+
+__all__ = [
+    "LANGUAGES",
+    "Analyzer",
+    "SurfaceForms",
+    "lemmatize_ky",
+    "make_analyzer",
+    "stem",
+    "stopwords",
+    "token_language",
+    "tokenize",
+]
+
+#: Languages with stop words and a stemmer here (others: no stop words, identity stem).
+LANGUAGES = ("ky", "ru", "en", "tg", "mn", "kk")
+
+# --------------------------------------------------------------------------- tokenize
+
+_URL = re.compile(r"(?:https?://|ftp://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|kg|ru|edu|gov)\S*")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "`": "'", "\u00ad": None})
+_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-"})
+# Letters only ([^\W\d_]), joined by single inner hyphens or apostrophes.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into lowercase word tokens.
+
+    Parameters
+    ----------
+    text : str
+        Any text (Cyrillic, including Kyrgyz, Kazakh, Tajik and Mongolian letters, or Latin).
+
+    Returns
+    -------
+    list of str
+        Lowercase tokens of at least two letters, in text order. Numbers, URLs, e-mail
+        addresses and punctuation are dropped; inner hyphens and apostrophes are kept
+        (``онлайн-ресурстарды`` is one token), typographic apostrophes become ``'``.
+
+    Examples
+    --------
+    >>> tokenize("2023-жылы мектептердин 80% онлайн-ресурстарды колдонот: www.edu.kg")
+    ['жылы', 'мектептердин', 'онлайн-ресурстарды', 'колдонот']
+    """
+    if not text:
+        return []
+    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES).translate(_HYPHENS)
+    text = _URL.sub(" ", _EMAIL.sub(" ", text))
+    return [t for t in (m.group(0).lower() for m in _TOKEN.finditer(text)) if len(t) > 1]
+
+
+# --------------------------------------------------------------------------- stop words
+
+# spaCy's Kyrgyz list was built from news text; these entries are content words that a topic
+# model must keep (names of places and peoples, law/state/crime vocabulary, "new", "higher" as
+# in "жогорку окуу жайы" = higher education institution, "information", "word", "people").
+KY_SPACY_CONTENT = frozenset(
+    "адам басма баш башкы башчысы бишкек жаңы жогорку жол кабыл кол кылмыш кыргыз күнү "
+    "маалымат мамлекеттик мыйзам сүрөт сөз укук чек эл".split()
+)
+_KY_EXTRA = (
+    "жана менен үчүн боюнча ошондой ал бул бир болуп болот деп эмес дагы же да де "
+    "ошол ушул ушундай ошентип ошону ошого анткени себеби эгерде эгер бирок ошондуктан "
+    "мында мындан муну мунун буга булар булардын бизде биздин бизге силер сиз сиздин "
+    "мен сен менин сенин мага сага мени сени алар алардын аларды аларга аны анын ага "
+    "андан анда ошо ошондо кайсы ким эмне кантип качан кайда канча бардык баары бүт "
+    "ар бири биринин өзү өзүнүн өздөрү өзүн өзүнө башка башкача аркылуу тууралуу "
+    "жөнүндө сыяктуу сымал ичинде ичинен арасында арасынан жанында алдында кийин "
+    "мурун чейин бери тарабынан карата каршы катары үстүндө астында эле гана болсо "
+    "болгон болуу болушу болот болмок болду болушат болуп саналат саналат экен экени "
+    "экенин экендиги эч эчак дагы деле ошентсе ошентип мисалы албетте мүмкүн керек "
+    "тийиш зарыл көп аз абдан өтө эң бир нече бирнече кээ кээбир кээде ар бир бардык "
+    "азыр азыркы учурда ошентип же болбосо ал эми эми болуп эсептелет эсептелет "
+    "жатат жаткан турган турат келет берет алат кылат кылып кылуу этип этүү "
+    "ооба жок бар ага деген дейт деди айтты айтып айтымында билдирди билдирген "
+    "биринчи экинчи үчүнчү эки үч төрт беш алты жети сегиз тогуз он жүз миң "
+    "тарабынан байланыштуу ылайык карабастан тышкары менен бирге"
+).split()
+
+# stopwords-iso is generous; these entries are content words of education research.
+EN_ISO_CONTENT = frozenset(
+    "area areas bill biol computer copy date face faces fact facts fire goods group groups "
+    "help home index information interest interests invention line member members novel "
+    "number numbers order orders page pages place places point points problem problems "
+    "research result results resulted resulting room rooms site state states system test text "
+    "thought thoughts value webpage website work worked working works world year years young "
+    "younger youngest words kind case cases effect open free".split()
+)
+RU_ISO_CONTENT = frozenset(
+    "вечер вода война вопрос время времени год года году голова голос город деньги дело день "
+    "дверь дорога друг душа жена женщина жизнь земля книга комната конец лицо люди мать "
+    "машина место мир мира москва народ нога ночь окно отец правда путь работа работать "
+    "ребенок россия рука русский свет сила слово случай советский стол сторона страна "
+    "товарищ улица утро часть человек глаз писать понимать думать знать жить".split()
+)
+_KK_WORDS = (
+    "және мен бен пен да де та те ал бұл осы сол бір үшін арқылы туралы бойынша біз сіз "
+    "олар оның оны оған онда одан мұның мұны осының осыны болып болады болды болған бар "
+    "жоқ емес еді деп деген сияқты ретінде кейін дейін шейін әр барлық бәрі өз өзі өзінің "
+    "немесе бірақ сондықтан себебі егер яғни тағы және де ғана әлі енді қазір көп аз өте "
+    "ең кейбір біраз қандай қайда қашан кім не неге қалай қанша мұнда сонда онымен"
+).split()
+
+
+def _resource_text(package: str, name: str) -> str:
+    return resources.files(package).joinpath(name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def stopwords(lang: str) -> frozenset[str]:
+    """Stop words of a language (lowercase).
+
+    Parameters
+    ----------
+    lang : str
+        ISO 639-1 code: ``ky`` (spaCy's list minus :data:`KY_SPACY_CONTENT`, plus common
+        Kyrgyz function words), ``ru`` and ``en`` (stopwords-iso minus
+        :data:`RU_ISO_CONTENT` / :data:`EN_ISO_CONTENT`), ``tg`` (tajiknlp's list), ``mn``
+        (``topics/data/stopwords_mn.txt``), ``kk`` (a short built-in list; neither spaCy
+        nor stopwords-iso has Kazakh).
+
+    Returns
+    -------
+    frozenset of str
+        Empty for any other language.
+
+    Examples
+    --------
+    >>> "жана" in stopwords("ky") and "мамлекеттик" not in stopwords("ky")
+    True
+    """
+    if lang == "ky":
+        from spacy.lang.ky.stop_words import STOP_WORDS
+
+        words = (set(STOP_WORDS) - KY_SPACY_CONTENT) | set(_KY_EXTRA)
+    elif lang in ("ru", "en"):
+        import stopwordsiso
+
+        drop = RU_ISO_CONTENT if lang == "ru" else EN_ISO_CONTENT
+        words = {w for w in stopwordsiso.stopwords(lang) if " " not in w} - drop
+    elif lang == "tg":
+        data = json.loads(_resource_text("tajiknlp", "data/stopwords.json"))
+        words = {w for w in data["stopwords"] if not w.startswith("_")}
+    elif lang == "mn":
+        lines = _resource_text("topics", "data/stopwords_mn.txt").splitlines()
+        words = {ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")}
+    elif lang == "kk":
+        words = set(_KK_WORDS)
+    else:
+        return frozenset()
+    return frozenset(unicodedata.normalize("NFC", w).strip().lower() for w in words)
+
+
+# --------------------------------------------------------------------------- Kyrgyz lemmas
+
+_VOWELS = frozenset("аеёиоуыэюяөү")
+_VOICELESS = frozenset("кпстфхцчшщ")
+_NORM_V = {"я": "а", "ю": "у", "ё": "о", "э": "е"}
+# Harmony: the last stem vowel decides a suffix's low (A) and high (I) vowel. After у the low
+# vowel is а (окуучулар) and, in some words, о (тууган-дар vs орун-го): both accepted.
+_LOW = {"а": "а", "ы": "а", "у": "ао", "о": "о", "е": "е", "и": "е", "ө": "ө", "ү": "ө"}
+_HIGH = {"а": "ы", "ы": "ы", "у": "у", "о": "у", "е": "и", "и": "и", "ө": "ү", "ү": "ү"}
+_SUB = {"A": "аеоө", "I": "ыиуү", "U": "уү", "D": "дт", "L": "лдт", "N": "ндт", "G": "гк"}
+
+
+def _expand(template: str) -> list[str]:
+    out = [""]
+    for ch in template:
+        out = [o + c for o in out for c in _SUB.get(ch, ch)]
+    return out
+
+
+def _valid(stem: str, template: str, suffix: str) -> bool:
+    """Vowel harmony and consonant assimilation of ``suffix`` (spelled by ``template``)."""
+    vowels = [_NORM_V.get(c, c) for c in stem if c in _VOWELS]
+    if not vowels:
+        return False
+    vowel, prev = vowels[-1], stem[-1]
+    for t, c in zip(template, suffix, strict=True):
+        voiceless = prev in _VOICELESS
+        expected = {
+            "A": _LOW.get(vowel, ""),
+            "I": _HIGH.get(vowel, ""),
+            "U": "у" if vowel in "аыоу" else "ү",  # the verbal noun -уу/-үү is always rounded
+            "D": "т" if voiceless else "д",
+            "G": "к" if voiceless else "г",
+            "N": "н" if prev in _VOWELS else "т" if voiceless else "д",
+            # -лар after vowels, р, й; -лык/-луу take д after р, й (шаардык, ыктыярдуу)
+            "L": "л" if prev in _VOWELS else "лд" if prev in "рй" else "т" if voiceless else "д",
+        }.get(t, t)
+        if c not in expected:
+            return False
+        if c in _VOWELS:
+            vowel = _NORM_V.get(c, c)
+        prev = c
+    return True
+
+
+# Layers are stripped from the end of the word in this order; within a layer the longest
+# valid suffix wins. Flags: "p" = only after a 3rd-person possessive vowel (жол-у-нда),
+# "v" = verbal (opens the voice layer), "a" = verbal or accusative (-ды after a consonant),
+# "c" / "w" = only after a consonant / a vowel, "f" = only word-final.
+_LAYERS = tuple(
+    tuple((t.partition(":")[0], t.partition(":")[2]) for t in layer.split())
+    for layer in (
+        "DAгI нDAгI:p GI:cf",
+        # case, and the verb endings spelt like case endings (past -ды = accusative -ды)
+        "NIн нIн:p NI:a н:p GA нA:p DA нDA:p DAн нDAн:p нAн:p DI:v GAн:v йт:vw Iп:vc IлAт:vc п:vw",
+        "I:c сI:w IбIз:c бIз:w IңIз:c ңIз:w",  # possessive
+        "LAр",  # plural
+        "LIк LUU UU:vc GAн:v Iп:vc",  # derivation, verbal noun
+    )
+)
+_COMPILED = tuple(
+    tuple(sorted(((s, t, f) for t, f in layer for s in _expand(t)), key=lambda x: -len(x[0])))
+    for layer in _LAYERS
+)
+_VOICE = {"v": _expand("Iл") + _expand("Iн"), "a": _expand("Iл")}
+_CLUSTERS = frozenset(
+    "рт рк рп рс рч рд рз рм рл рн лт лк лп лч лд лм лс нт нк нч нд нс нг йт йк йл йм йн йр "
+    "ст шт сс тр бр др гр кр пр нн лл мм рр тт".split()
+)
+_CLUSTERS_I = frozenset(
+    "рт нт нк лт йт ст тр рд нд лд рс нс рз рч нч лч йк шт рм лм йм рп лп".split()
+)
+_KY_FIXED = dict(
+    pair.split(":")
+    for pair in (
+        "аны:ал анын:ал ага:ал анда:ал андан:ал алар:ал мени:мен менин:мен мага:мен "
+        "менде:мен менден:мен сени:сен сенин:сен сага:сен буга:бул муну:бул мунун:бул "
+        "мында:бул мындан:бул булар:бул ошого:ошол ошону:ошол ошонун:ошол ошондо:ошол "
+        "ошондон:ошол"
+    ).split()
+)
+# Adverbs and postpositions that look inflected (бер-и, кий-ин, дак-ы) stay as they are.
+_KY_INVARIABLE = frozenset(
+    "бери дагы каршы кийин чейин бүгүн жакын ичинде жана менен үчүн боюнча аркылуу тууралуу "
+    "жөнүндө кайра мурун азыр жаңы мыкты жакшы учурда ошондой андан ары кабыл".split()
+)
+_SYNCOPE = {"орд": "орун", "мурд": "мурун", "эрд": "эрин", "ок": "оку"}
+
+
+def _stem_ok(stem: str, minimum: int) -> bool:
+    if len(stem) < 2 or len(stem) < max(minimum, 3 if stem[-1] in _VOWELS else 2):
+        return False
+    if not any(c in _VOWELS for c in stem):
+        return False
+    return stem[-1] in _VOWELS or stem[-2] in _VOWELS or stem[-2:] in _CLUSTERS
+
+
+def _strip_layer(word: str, layer, need_p3: bool, first: bool) -> tuple[str, str, str] | None:
+    for suffix, template, flags in layer:
+        if not word.endswith(suffix) or len(word) <= len(suffix):
+            continue
+        stem = word[: -len(suffix)]
+        last = stem[-1]
+        if "c" in flags and last in _VOWELS or "w" in flags and last not in _VOWELS:
+            continue
+        if "f" in flags and not first or need_p3 and template not in ("I", "сI"):
+            continue
+        if not _stem_ok(stem, 3 if template in ("I", "Iп", "LIк", "LUU") and not need_p3 else 2):
+            continue
+        if template == "I" and (
+            last in "чң" or (stem[-2] not in _VOWELS and stem[-2:] not in _CLUSTERS_I)
+        ):
+            continue  # agentive -чы/-чу (окуучу), жаңы, clusters (жакшы) are not possessives
+        if template == "сI" and stem[-1] in "ыиуү" and stem[-2] not in _VOWELS | {"ч"}:
+            continue  # облус-у, not облу-су
+        if template == "п" and not re.search(r"[лдт][ао]$", stem):
+            continue  # аякта-п, колдо-п; not мекте-п, ките-п
+        if "p" in flags and not (
+            stem[-1] in "ыиуү"
+            and stem[-2] not in _VOWELS
+            and (suffix != "н" or stem[-2] == "с" or (stem[-2] in "гк" and len(stem) >= 5))
+        ):
+            continue
+        if not _valid(stem, template, suffix):
+            continue
+        return stem, template, flags
+    return None
+
+
+def _alternate(stem: str, suffix_first: str) -> str:
+    """Undo voicing before a vowel: баг-ы → бак, мектеб-и → мектеп (not in -лог loans)."""
+    if suffix_first in _VOWELS and len(stem) >= 3 and not stem.endswith("ог"):
+        if stem[-1] == "г":
+            return stem[:-1] + "к"
+        if stem[-1] == "б":
+            return stem[:-1] + "п"
+    return stem
+
+
+@functools.lru_cache(maxsize=200_000)
+def lemmatize_ky(word: str) -> str:
+    """Lemmatise a Kyrgyz word by rule-based suffix stripping.
+
+    Suffixes are removed from the end in linguistic order: attributive ``-дагы``; case
+    (genitive, accusative, dative, locative, ablative, also after a 3rd-person possessive:
+    ``-ында``, ``-ына``, ``-ынан``) with the spelled-alike past ``-ды``, participle ``-ган``,
+    present ``-йт``/``-ылат`` and converb ``-ып``; possessive (3rd person ``-ы``/``-сы``,
+    ``-ыбыз``, ``-ыңыз``); plural ``-лар`` (12 allomorphs); word-final adjectival ``-лык``,
+    ``-луу`` and the verbal noun ``-уу``/``-оо``; then passive/reflexive ``-ыл``/``-ын`` after a
+    verbal suffix. A suffix is removed only when its vowels agree with the stem's last vowel
+    (vowel harmony), its first consonant agrees with the stem's last sound (л/д/т, н/д/т,
+    г/к, д/т), and the stem keeps a vowel, two letters or more (three before a bare
+    possessive vowel or ``-лык``) and no impossible final cluster. ``г``/``б`` left before a
+    vowel become ``к``/``п`` (багы → бак). Never stripped: the 1st/2nd singular possessives
+    ``-ым``/``-ың`` (rare in prose, and they collide with билим, бөлүм, чечим), ``-сыз``
+    (without: it reverses the meaning), the present ``-ат`` (мамлекет, маалымат).
+
+    Parameters
+    ----------
+    word : str
+        One word (lowercased here). Words of three letters or fewer, and words with letters
+        outside the Kyrgyz alphabet, are returned unchanged.
+
+    Returns
+    -------
+    str
+        The lemma (for verbs, the stem of the imperative: аяктады → аякта).
+
+    Examples
+    --------
+    >>> [lemmatize_ky(w) for w in ["мектептерде", "окуучулардын", "билимди", "үйдө", "суу"]]
+    ['мектеп', 'окуучу', 'билим', 'үй', 'суу']
+    """
+    w = word.lower()
+    if w in _KY_FIXED:
+        return _KY_FIXED[w]
+    if len(w) <= 3 or w in _KY_INVARIABLE or not all("а" <= c <= "я" or c in "ёңөү-" for c in w):
+        return w
+    if "-" in w:
+        head, _, tail = w.rpartition("-")
+        return f"{head}-{lemmatize_ky(tail)}" if len(tail) > 3 else w
+    # я/ю after a vowel spell й + а/у: decompose so harmony and affixes see the real sounds.
+    w = re.sub(r"(?<=[аеёиоуыэюяөү])([яю])", lambda m: "й" + _NORM_V[m.group(1)], w)
+    verbal = ""
+    need_p3 = False
+    stripped = False
+    for i, layer in enumerate(_COMPILED):
+        hit = _strip_layer(w, layer, need_p3 and i == 2, not stripped)
+        if hit is None:
+            continue
+        stem, template, flags = hit
+        w = _alternate(stem, w[len(stem)])
+        need_p3, stripped = "p" in flags, True
+        if template == "UU" and w in _SYNCOPE:
+            w = _SYNCOPE[w]
+        verbal = verbal or ("v" if "v" in flags else "a" if "a" in flags else "")
+        if i == 1 and "v" in flags:
+            break  # a verb form: no possessive or plural before it
+    w = _strip_verbal_noun_oo(w)
+    if verbal:
+        w = _strip_voice(w, verbal)
+    w = _SYNCOPE.get(w, w) if stripped else w
+    return re.sub(r"(?<=[аеёиоуыэюяөү])й([ау])", lambda m: "я" if m.group(1) == "а" else "ю", w)
+
+
+def _strip_voice(w: str, kind: str) -> str:
+    """Passive/reflexive before a verbal suffix: кайтар-ыл-ды, ал-ын-ды, талкуула-н-ды."""
+    for suffix in _VOICE[kind]:
+        stem = w[: -len(suffix)]
+        if w.endswith(suffix) and _stem_ok(stem, 2) and stem[-1] not in _VOWELS:
+            if _valid(stem, "I" + suffix[-1], suffix):
+                return stem
+    # vowel stems: талкуула-н-ды, башта-л-ды (not план-ды, капитал-ды, Кыргызстан-ды)
+    pattern = r"[лдтн][аеоө]л$|л[аеоө]н$" if kind == "v" else r"л[аеоө]н$"
+    if len(w) >= 6 and re.search(pattern, w):
+        return w[:-1]
+    return w
+
+
+def _strip_verbal_noun_oo(w: str) -> str:
+    """баштоо → башта, изилдөө → изилде, коргоо → корго (verbal noun of a vowel stem)."""
+    if (
+        len(w) >= 5
+        and w.endswith(("оо", "өө"))
+        and w[-3] not in _VOWELS
+        and (w[-4] not in _VOWELS or len(w) >= 6)
+    ):
+        stem = w[:-2]
+        vowels = [_NORM_V.get(c, c) for c in stem if c in _VOWELS]
+        if vowels:
+            return stem + {"о": "о", "у": "о", "ө": "ө", "ү": "ө", "е": "е", "и": "е"}.get(
+                vowels[-1], "а"
+            )
+    return w
+
+
+# --------------------------------------------------------------------------- other stemmers
+
+_RU_V = "аеиоуыэюя"
+_RU_PERF = re.compile(r"(?:(?<=[ая])(?:в|вши|вшись)|ив|ивши|ившись|ыв|ывши|ывшись)$")
+_RU_ADJ = r"(?:ее|ие|ые|ое|ими|ыми|ей|ий|ый|ой|ем|им|ым|ом|его|ого|ему|ому|их|ых|ую|юю|ая|яя|ою|ею)"
+_RU_ADJECTIVAL = re.compile(rf"(?:(?:(?<=[ая])(?:ем|нн|вш|ющ|щ)|ивш|ывш|ующ)?{_RU_ADJ})$")
+_RU_VERB = re.compile(
+    r"(?:(?<=[ая])(?:ла|на|ете|йте|ли|й|л|ем|н|ло|но|ет|ют|ны|ть|ешь|нно)|ила|ыла|ена|ейте|"
+    r"уйте|ите|или|ыли|ей|уй|ил|ыл|им|ым|ен|ило|ыло|ено|ят|ует|уют|ит|ыт|ены|ить|ыть|ишь|ую|ю)$"
+)
+_RU_NOUN = re.compile(
+    r"(?:а|ев|ов|ие|ье|е|иями|ями|ами|еи|ии|и|ией|ей|ой|ий|й|иям|ям|ием|ем|ам|ом|о|у|ах|иях|"
+    r"ях|ы|ь|ию|ью|ю|ия|ья|я)$"
+)
+
+
+def _ru_region(word: str, start: int = 0) -> int:
+    """Index after the first vowel-consonant pair from ``start`` (Snowball RV/R1/R2)."""
+    for i in range(start + 1, len(word)):
+        if word[i] not in _RU_V and word[i - 1] in _RU_V:
+            return i + 1
+    return len(word)
+
+
+def stem_ru(word: str) -> str:
+    """Snowball (Porter) Russian stemmer, for words without ``snowballstemmer`` installed."""
+    word = word.replace("ё", "е")
+    rv = next((i + 1 for i, c in enumerate(word) if c in _RU_V), len(word))
+    r2 = _ru_region(word, _ru_region(word) - 1)
+    head, tail = word[:rv], word[rv:]
+    m = _RU_PERF.search(tail)
+    if m:
+        tail = tail[: m.start()]
+    else:
+        tail = re.sub(r"(?:ся|сь)$", "", tail)
+        for rx in (_RU_ADJECTIVAL, _RU_VERB, _RU_NOUN):
+            m = rx.search(tail)
+            if m:
+                tail = tail[: m.start()]
+                break
+    tail = tail[:-1] if tail.endswith("и") else tail
+    if re.search(r"ость?$", tail) and len(head) + len(tail) - 4 >= r2 - (tail[-1:] == "ь"):
+        tail = re.sub(r"ость?$", "", tail)
+    if tail.endswith("нн"):
+        tail = tail[:-1]
+    else:
+        tail = re.sub(r"ейше?$", "", tail)
+        tail = tail[:-1] if tail.endswith("нн") or tail.endswith("ь") else tail
+    return head + tail
+
+
+def stem_en(word: str) -> str:
+    """Light English stemmer: plurals and possessives only (studies → study, schools → school)."""
+    word = word.removesuffix("'s").removesuffix("'")
+    if len(word) <= 3 or word.endswith(("ss", "us", "is", "'")):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes", "zes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") else word
+
+
+_MN_SUFFIXES = sorted(
+    (
+        "ын ийн ний гийн ыг ийг г аас ээс оос өөс иас иос аар ээр оор өөр иар иор тай тэй "
+        "той руу рүү луу лүү ууд үүд нууд нүүд чууд чүүд нар д т"
+    ).split(),
+    key=len,
+    reverse=True,
+)
+_KK_LAYERS = tuple(
+    sorted(layer.split(), key=len, reverse=True)
+    for layer in (
+        "ның нің дың дің тың тің ны ні ды ді ты ті ға ге қа ке на не да де та те нда нде "
+        "дан ден тан тен нан нен ндағы ндегі дағы дегі тағы тегі",
+        "сы сі ы і",
+        "лар лер дар дер тар тер",
+    )
+)
+
+
+def _strip_suffixes(word: str, layers: Iterable[Sequence[str]], min_stem: int) -> str:
+    for layer in layers:
+        for suffix in layer:
+            rest = word[: -len(suffix)]
+            if word.endswith(suffix) and len(rest) >= min_stem and rest[-1] not in "-":
+                word = rest
+                break
+    return word
+
+
+def stem_mn(word: str) -> str:
+    """Light Mongolian stemmer: case and plural endings (сургуулиудын → сургуули)."""
+    return _strip_suffixes(word, (_MN_SUFFIXES, _MN_SUFFIXES), 4)
+
+
+def stem_kk(word: str) -> str:
+    """Light Kazakh stemmer: case, 3rd-person possessive and plural endings."""
+    return _strip_suffixes(word, _KK_LAYERS, 3)
+
+
+@functools.cache
+def _tajik_stemmer():
+    try:
+        from tajiknlp.components.stemmers import DictStemmer
+
+        return DictStemmer()
+    except Exception:  # resources missing or broken: fall back to the identity
+        return None
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem(word: str, lang: str) -> str:
+    """Stem (or lemmatise) one lowercase word.
+
+    Parameters
+    ----------
+    word : str
+        A token from :func:`tokenize`.
+    lang : str
+        ``ky`` → :func:`lemmatize_ky`; ``ru`` → a Snowball Russian stemmer; ``en`` → a light
+        English stemmer (plurals); ``tg`` → tajiknlp's ``DictStemmer`` (offline, loaded once);
+        ``mn``, ``kk`` → small suffix strippers; any other language → the word itself.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> stem("мектептерде", "ky"), stem("школами", "ru"), stem("schools", "en")
+    ('мектеп', 'школ', 'school')
+    """
+    if lang == "ky":
+        return lemmatize_ky(word)
+    if lang == "ru":
+        return stem_ru(word)
+    if lang == "en":
+        return stem_en(word)
+    if lang == "mn":
+        return stem_mn(word)
+    if lang == "kk":
+        return stem_kk(word)
+    if lang == "tg":
+        stemmer = _tajik_stemmer()
+        try:
+            return (stemmer.stem(word) or word) if stemmer is not None else word
+        except Exception:  # the library raises on odd input; keep the word
+            return word
+    return word
+
+
+# --------------------------------------------------------------------------- analyzer
+
+_CYRILLIC_LANGS = ("ky", "kk", "tg", "mn", "ru")
+_MARKERS = (  # letter → languages that have it, most specific first
+    (frozenset("ӣӯҳҷ"), ("tg",)),
+    (frozenset("әұіһ"), ("kk",)),
+    (frozenset("ғқ"), ("kk", "tg")),
+    (frozenset("ң"), ("ky", "kk")),
+    (frozenset("өү"), ("ky", "mn", "kk")),
+)
+# Russian-only spellings, to route plain-Cyrillic Russian words of a Kyrgyz text to ``ru``.
+_RUSSIAN = re.compile(
+    r"[щъь]|(?:ого|его|ому|ему|ый|ий|ая|яя|ое|ее|ые|ие|[нвшжч]ых|[нвкшжч]их|ими|ыми|ами|ями|ов|ев|"
+    r"ей|[нвклр]ой|ах|ях|ую|юю|тся|ать|ять|ить|еть|ешь|ете|ция|ции|цию|цией|ние|ния|нии|нию)$"
+)
+
+
+def token_language(token: str, langs: Sequence[str]) -> str:
+    """Language whose stemmer handles a token, from its letters.
+
+    Parameters
+    ----------
+    token : str
+        A lowercase token.
+    langs : sequence of str
+        The corpus languages, in order of preference.
+
+    Returns
+    -------
+    str
+        ``en`` for Latin script; a language with the token's distinctive letters (Tajik
+        ӣ ӯ ҳ ҷ, Kazakh ә ұ і һ, Kyrgyz/Kazakh ң, Kyrgyz/Mongolian/Kazakh ө ү), preferring one of
+        ``langs``; ``ru`` for a plain-Cyrillic word with Russian-only spelling (щ ъ ь, -ость,
+        -ция, adjective endings) when ``ru`` is in ``langs`` or no Cyrillic language is;
+        otherwise the first Cyrillic language of ``langs`` (``ru`` if none); ``other`` for
+        tokens without Cyrillic or Latin letters.
+
+    Examples
+    --------
+    >>> [token_language(t, ["ky", "ru"]) for t in ["school", "мектеп", "үй", "образования"]]
+    ['en', 'ky', 'ky', 'ru']
+    """
+    if any("a" <= c <= "z" for c in token):
+        return "en"
+    if not any("\u0400" <= c <= "\u04ff" for c in token):
+        return "other"
+    letters = set(token)
+    for marks, owners in _MARKERS:
+        if letters & marks:
+            return next((g for g in langs if g in owners), owners[0])
+    cyrillic = [g for g in langs if g in _CYRILLIC_LANGS]
+    if ("ru" in cyrillic or not cyrillic) and _RUSSIAN.search(token):
+        return "ru"
+    return cyrillic[0] if cyrillic else "ru"
+
+
+class Analyzer:
+    """Tokenise, drop stop words and stem: the ``analyzer`` of a ``CountVectorizer``.
+
+    Parameters
+    ----------
+    langs : sequence of str
+        Corpus languages; stop words of these and of English and Russian are removed.
+
+    Examples
+    --------
+    >>> Analyzer(["ky"])("Мектептерде 2024-жылы мектеп жана мектептер www.edu.kg")
+    ['мектеп', 'жыл', 'мектеп', 'мектеп']
+    """
+
+    def __init__(self, langs: Sequence[str] = ("ky",)) -> None:
+        self.langs = tuple(langs)
+
+    def __repr__(self) -> str:
+        return f"Analyzer(langs={self.langs!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Analyzer) and other.langs == self.langs
+
+    def __hash__(self) -> int:
+        return hash(("Analyzer", self.langs))
+
+    def __getstate__(self) -> dict:
+        return {"langs": self.langs}
+
+    def __setstate__(self, state: dict) -> None:
+        self.langs = tuple(state["langs"])
+
+    def pairs(self, text: str) -> list[tuple[str, str]]:
+        """``(surface token, stem)`` of every kept token of ``text``, in order."""
+        stop, stop_stems = _stop_sets(self.langs)
+        out = []
+        for tok in tokenize(text):
+            if len(tok) <= 2 or tok in stop:
+                continue
+            s = stem(tok, token_language(tok, self.langs))
+            if s and s not in stop and s not in stop_stems:
+                out.append((tok, s))
+        return out
+
+    def __call__(self, text: str) -> list[str]:
+        """Stems of the content words of ``text``, in order (repeats kept)."""
+        return [s for _, s in self.pairs(text)]
+
+
+@functools.lru_cache(maxsize=64)
+def _stop_sets(langs: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """Union of stop words of ``langs`` + en + ru, and the stems (of 4+ letters) of them.
+
+    Kyrgyz stop words are left out of the stems: their inflected forms lemmatise to the stop
+    word itself (алардын → ал), while a stripped derivative would remove a content word
+    (байланыштуу "related" → байланыш "communication").
+    """
+    words = frozenset().union(*(stopwords(g) for g in sorted({*langs, "en", "ru"})))
+    stems = set()
+    for word in words:
+        lang = token_language(word, langs)
+        if lang != "ky" and len(s := stem(word, lang)) >= 4 and s != word:
+            stems.add(s)
+    return words, frozenset(stems)
+
+
+def make_analyzer(langs: Sequence[str]) -> Callable[[str], list[str]]:
+    """Build the analyzer for a corpus in ``langs``.
+
+    Parameters
+    ----------
+    langs : sequence of str
+        Corpus languages (ISO 639-1), e.g. ``["en", "ky", "ru"]``.
+
+    Returns
+    -------
+    Analyzer
+        A callable ``text -> list[str]`` of stems: tokens of three letters or more that are
+        not stop words (of ``langs``, English and Russian) before or after stemming, each
+        stemmed by the stemmer of :func:`token_language`. Deterministic and picklable.
+
+    Examples
+    --------
+    >>> from sklearn.feature_extraction.text import CountVectorizer
+    >>> vec = CountVectorizer(analyzer=make_analyzer(["ky"])).fit(["мектеп", "мектептерде"])
+    >>> list(vec.vocabulary_)
+    ['мектеп']
+    """
+    return Analyzer(langs)
+
+
+class SurfaceForms:
+    """The most frequent real word behind each stem, to display stems as words.
+
+    Parameters
+    ----------
+    texts : iterable of str
+        The corpus.
+    analyzer : Analyzer or callable, optional
+        The analyzer that produced the stems. An :class:`Analyzer` is used through its
+        ``pairs``; another callable is applied token by token. ``None`` (default) records,
+        for every token, its stem under each candidate language of its script, so the stems
+        of any :class:`Analyzer` are covered.
+
+    Examples
+    --------
+    >>> sf = SurfaceForms(["мектептерде мектептерде мектеп", "мектептерде"])
+    >>> sf.surface("мектеп"), sf.surface("unknown")
+    ('мектептерде', 'unknown')
+    """
+
+    def __init__(self, texts: Iterable[str], analyzer: Callable | None = None) -> None:
+        self.analyzer = analyzer
+        self.counts_: dict[str, Counter] = {}
+        for text in texts:
+            for tok, s in self._pairs(text):
+                self.counts_.setdefault(s, Counter())[tok] += 1
+
+    def _pairs(self, text: str) -> Iterable[tuple[str, str]]:
+        if isinstance(self.analyzer, Analyzer):
+            return self.analyzer.pairs(text)
+        if self.analyzer is not None:
+            return ((t, s) for t in tokenize(text) for s in set(self.analyzer(t)))
+        out = []
+        for tok in tokenize(text):
+            if len(tok) > 2:
+                langs = {token_language(tok, (g,)) for g in ("ky", "ru", "mn", "tg", "kk")}
+                out.extend((tok, s) for s in {stem(tok, g) for g in langs})
+        return out
+
+    def surface(self, stem: str) -> str:
+        """Most frequent surface form of ``stem`` (ties: alphabetical); unknown → ``stem``."""
+        counts = self.counts_.get(stem)
+        if not counts:
+            return stem
+        return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
