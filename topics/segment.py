@@ -27,6 +27,9 @@ __all__ = [
 
 SECTIONS = ("title", "abstract", "keywords", "body", "references")
 
+# An abstract is kept whole up to this length (longer "abstracts" are split like body text).
+_MAX_ABSTRACT = 4000
+
 _ABSTRACT = re.compile(
     r"^\s*(аннотация|annotation|abstract|summary|резюме|кыскача\s+мазмуну|хураангуй|"
     r"аннотатсия|фишурда)\s*[:.\-–—]?\s*",
@@ -184,7 +187,9 @@ def segment_document(
         ``detect(text) -> language code`` (normally :func:`topics.langid.detect_language`).
     max_chars : int, default 1200
         Paragraphs longer than this are split at sentence boundaries into chunks of about
-        equal size (so each fits the embedding model's window); no sentence is cut.
+        equal size (so each fits the embedding model's window); no sentence is cut. An
+        abstract (all its paragraphs in one language, one segment) is split only beyond
+        4,000 characters.
     min_chars : int, default 60
         Body fragments shorter than this (a dateline, a stray heading) are merged into the
         following body paragraph of the same article, or the previous one at the end.
@@ -299,12 +304,28 @@ def segment_document(
         else:
             merged.append(pending)
 
-    segments: list[Segment] = []
+    # One abstract per language and article: its paragraphs become one segment, so a
+    # trilingual abstract is three segments (they are contiguous, so offsets stay exact).
+    joined: list[dict] = []
     for rec in merged:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and rec["section"] == "abstract" == last["section"]
+            and rec["article"] == last["article"]
+            and rec["language"] == last["language"]
+        ):
+            last["end"] = rec["end"]
+            continue
+        joined.append(dict(rec))
+
+    segments: list[Segment] = []
+    for rec in joined:
         text = cleaned[rec["start"] : rec["end"]]
+        limit = {"body": max_chars, "abstract": max(max_chars, _MAX_ABSTRACT)}
         spans = (
-            _split_long(text, rec["start"], max_chars)
-            if rec["section"] in ("body", "abstract")
+            _split_long(text, rec["start"], limit[rec["section"]])
+            if rec["section"] in limit
             else [(rec["start"], rec["end"])]
         )
         for s, e in spans:

@@ -1,0 +1,625 @@
+"""Figures of a run: each function takes a :class:`~topics.result.Result` and returns a figure.
+
+Figures never compute: coordinates, topic words, stability, shares and confidence intervals
+were computed at fit or compare time and are only selected, counted and reshaped here. Every
+function returns a :class:`plotly.graph_objects.Figure`, which displays inline in Jupyter, is
+embedded in ``report.html`` by :mod:`topics.report` and exported by :mod:`topics.export`.
+
+Example
+-------
+>>> from topics.result import Result
+>>> from topics import figures
+>>> res = Result.load("results/seeds")                       # doctest: +SKIP
+>>> figures.group_comparison(res, by="focus")                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import partial
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from topics._style import (
+    LANG_ORDER,
+    NO_THEME,
+    NONE_COLOR,
+    OUTLIER_COLOR,
+    SECTION_ORDER,
+    SEQUENTIAL,
+    apply_style,
+    color_for,
+    doc_labels,
+    interval,
+    is_paragraph_level,
+    load_similarity,
+    modelled,
+    plain,
+    short_label,
+    symbol_for,
+    theme_shares,
+    topic_labels,
+    topic_table,
+    truncate,
+    wrap,
+)
+from topics.result import Result
+
+__all__ = [
+    "topic_map",
+    "topic_words",
+    "theme_by_document",
+    "group_comparison",
+    "document_composition",
+    "topic_similarity",
+    "topic_stability",
+    "corpus_overview",
+    "load_similarity",
+    "is_paragraph_level",
+    "short_label",
+    "FIGURES",
+    "all_figures",
+]
+
+
+# --------------------------------------------------------------------------------- figures
+def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True) -> go.Figure:
+    """The 2-D topic map: one point per modelled paragraph, at its fit-time coordinates.
+
+    Parameters
+    ----------
+    result : Result
+    max_chars : int, default 300
+        Paragraph text shown on hover is cut to this length.
+    label_topics : bool, default True
+        Draw each topic's label at the median position of its paragraphs.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One scatter trace per topic (outliers grey); hover shows paragraph, document, language.
+    """
+    seg = modelled(result)
+    seg = seg[seg["x"].notna() & seg["y"].notna()] if {"x", "y"} <= set(seg) else seg.iloc[:0]
+    if seg.empty:
+        raise ValueError("no 2-D coordinates in this result (segments.x/y); run `topics run`")
+    labels = topic_labels(result)
+    docs = doc_labels(result)
+    fig = go.Figure()
+    ids = sorted(int(k) for k in seg["topic"].unique())
+    real = [k for k in ids if k >= 0]
+    for k in ids:
+        part = seg[seg["topic"] == k]
+        i = real.index(k) if k >= 0 else 0
+        name = "outliers" if k < 0 else f"{k}: {truncate(labels.get(k, ''), 28)}"
+        custom = np.column_stack(
+            [
+                [wrap(t, 60, max_chars) for t in part["text"]],
+                [plain(docs.get(d, d)) for d in part["doc_id"]],
+                [plain(x) for x in part["language"]],
+                [plain(x) for x in part.get("section", pd.Series("", index=part.index))],
+                [plain(name)] * len(part),
+            ]
+        )
+        color = OUTLIER_COLOR if k < 0 else color_for(i)
+        fig.add_trace(
+            go.Scatter(
+                x=part["x"],
+                y=part["y"],
+                mode="markers",
+                name=plain(name),
+                customdata=custom,
+                marker={
+                    "color": color,
+                    "size": 5 if k < 0 else 7,
+                    "symbol": "circle" if k < 0 else symbol_for(i),
+                    "line": {"width": 0},
+                    "opacity": 0.5 if k < 0 else 0.85,
+                },
+                hovertemplate="<b>%{customdata[4]}</b><br>%{customdata[1]} · "
+                "%{customdata[2]} · %{customdata[3]}<br><br>%{customdata[0]}<extra></extra>",
+            )
+        )
+        if label_topics and k >= 0:
+            fig.add_annotation(
+                x=float(part["x"].median()),
+                y=float(part["y"].median()),
+                text=f"<b>{k}</b> {plain(labels.get(k, ''), 22)}",
+                showarrow=False,
+                bgcolor="rgba(255,255,255,0.75)",
+                font={"size": 9},
+            )
+    fig.update_xaxes(title_text="map dimension 1", showticklabels=False, ticks="")
+    fig.update_yaxes(title_text="map dimension 2", showticklabels=False, ticks="")
+    n = len(seg)
+    apply_style(fig, "double", 520, title=f"Topic map ({n} paragraphs)")
+    return fig
+
+
+def topic_words(
+    result: Result, *, n_words: int = 8, language: str | None = None, cols: int = 3
+) -> go.Figure:
+    """Top words of each topic, one small bar chart per topic (bar length = rank).
+
+    Parameters
+    ----------
+    result : Result
+    n_words : int, default 8
+    language : str, optional
+        Use the per-language words (``words_<language>`` column) instead of ``words``.
+    cols : int, default 3
+        Panels per row.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    t = topic_table(result)
+    col = f"words_{language}" if language else "words"
+    if col not in t:
+        raise ValueError(f"no column {col!r} in the topics table; available: {list(t.columns)}")
+    if t.empty:
+        raise ValueError("no topics (every paragraph is an outlier)")
+    cols = max(1, min(cols, len(t)))
+    rows = math.ceil(len(t) / cols)
+    titles = [
+        f"{k}: {plain(short_label(k, lab), 24)}"
+        for k, lab in zip(t["topic"], t["label"], strict=True)
+    ]
+    fig = make_subplots(
+        rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.16,
+        vertical_spacing=min(0.12, 0.6 / rows),
+    )  # fmt: skip
+    for i, rec in enumerate(t.itertuples(index=False)):
+        words = [w.strip() for w in str(getattr(rec, col) or "").split(",") if w.strip()]
+        words = words[:n_words]
+        ranks = list(range(1, len(words) + 1))
+        fig.add_trace(
+            go.Bar(
+                x=[n_words + 1 - r for r in ranks],
+                y=[f"{plain(w, 18)} {r}" for r, w in zip(ranks, words, strict=True)],
+                orientation="h",
+                marker={"color": color_for(i)},
+                customdata=ranks,
+                hovertemplate="rank %{customdata}: %{y}<extra></extra>",
+                showlegend=False,
+            ),
+            row=i // cols + 1,
+            col=i % cols + 1,
+        )
+    fig.update_xaxes(showticklabels=False, ticks="", range=[0, n_words + 0.5])
+    fig.update_yaxes(autorange="reversed", tickfont={"size": 9}, ticks="")
+    fig.update_annotations(font_size=9)
+    apply_style(fig, "double", 60 + 150 * rows, title="Topic words (rank 1 = top)", legend=False)
+    return fig
+
+
+def theme_by_document(result: Result) -> go.Figure:
+    """Heatmap: share of each document's modelled paragraphs assigned to each theme.
+
+    Parameters
+    ----------
+    result : Result
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Rows are documents, columns themes; the share is written in each cell.
+    """
+    shares = theme_shares(result, include_none=True)
+    docs = doc_labels(result)
+    z = shares.to_numpy(dtype=float)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[plain(c, 24) for c in shares.columns],
+            y=[plain(docs.get(d, d)) for d in shares.index],
+            colorscale=SEQUENTIAL,
+            zmin=0,
+            zmax=1,
+            text=[[f"{v:.0%}" for v in row] for row in z],
+            texttemplate="%{text}",
+            textfont={"size": 9},
+            colorbar={"title": {"text": "share"}, "tickformat": ".0%", "thickness": 10},
+            hovertemplate="%{y}<br>%{x}: %{z:.1%} of paragraphs<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text="theme", tickangle=-30)
+    fig.update_yaxes(title_text="document", autorange="reversed")
+    apply_style(
+        fig, "double", 200 + 40 * len(shares), title="Themes by document (share of paragraphs)"
+    )
+    return fig
+
+
+def document_composition(result: Result) -> go.Figure:
+    """Each paper's theme composition: stacked horizontal bars of theme shares.
+
+    Parameters
+    ----------
+    result : Result
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One trace per theme (plus "no theme" in grey); bars sum to 1 per document.
+    """
+    shares = theme_shares(result, include_none=True)
+    docs = doc_labels(result)
+    y = [plain(docs.get(d, d)) for d in shares.index]
+    fig = go.Figure()
+    for i, theme in enumerate(shares.columns):
+        v = shares[theme].to_numpy(dtype=float)
+        fig.add_trace(
+            go.Bar(
+                x=v,
+                y=y,
+                orientation="h",
+                name=plain(theme, 30),
+                marker={"color": NONE_COLOR if theme == NO_THEME else color_for(i)},
+                text=[f"{s:.0%}" if s >= 0.08 else "" for s in v],
+                textposition="inside",
+                textfont={"size": 9},
+                hovertemplate="%{y}<br>" + plain(theme) + ": %{x:.1%}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="stack",
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
+    )
+    fig.update_xaxes(title_text="share of the document's paragraphs", tickformat=".0%")
+    fig.update_yaxes(autorange="reversed")
+    apply_style(fig, "double", 170 + 30 * len(shares), title="Theme composition of each paper")
+    fig.update_layout(margin={"t": 75})
+    return fig
+
+
+def group_comparison(
+    result: Result, by: str | None = "focus", *, kind: Literal["theme", "topic"] = "theme"
+) -> go.Figure:
+    """Forest plot: theme (or topic) shares per group with their confidence intervals.
+
+    Document-level intervals are drawn as filled markers with error bars. Where only a
+    paragraph-level interval exists (too few documents), it is drawn with open markers and
+    labelled as such: it ignores that paragraphs of one document are not independent.
+
+    Parameters
+    ----------
+    result : Result
+    by : str or None, default "focus"
+        Metadata column compared; ``None`` takes the first one in the prevalence table.
+    kind : {"theme", "topic"}, default "theme"
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Hover and a note under the plot give each interval's method and number of documents.
+    """
+    if result.prevalence is None or result.prevalence.empty:
+        raise ValueError("this result has no prevalence table; run `topics run` first")
+    p = result.prevalence
+    available = sorted({str(b) for b in p["by"].dropna()})
+    if by is None:
+        by = "focus" if "focus" in available else available[0]
+    if by not in available:
+        raise ValueError(f"no comparison by {by!r} in this result; available: {available}")
+    p = p[(p["by"].astype(str) == by) & (p["kind"] == kind)].copy()
+    if p.empty:
+        raise ValueError(f"no {kind} rows in the prevalence table for by={by!r}")
+    p["group"] = p["group"].astype(str)
+    key = "theme" if kind == "theme" else "topic"
+    p["_label"] = [
+        (short_label(k, lab) if kind == "topic" else str(lab))
+        if isinstance(lab, str) and lab
+        else str(k)
+        for lab, k in zip(p.get("label", p[key]), p[key], strict=True)
+    ]
+    if kind == "topic":
+        p["_label"] = [
+            f"{k}: {lab}" if lab != str(k) else lab
+            for k, lab in zip(p[key], p["_label"], strict=True)
+        ]
+    labels = list(dict.fromkeys(p["_label"]))
+    groups = sorted(p["group"].unique())
+    step = 0.6 / max(len(groups), 1)
+    fig = go.Figure()
+    notes: list[str] = []
+    any_para = False
+    for gi, group in enumerate(groups):
+        g = p[p["group"] == group]
+        offset = (gi - (len(groups) - 1) / 2) * step
+        for level in ("document", "paragraph"):
+            rows = [(r, *interval(r)) for _, r in g.iterrows()]
+            rows = [x for x in rows if x[3] == level or (level == "paragraph" and x[3] == "none")]
+            if not rows:
+                continue
+            any_para = any_para or level == "paragraph"
+            share = np.array([float(r["share"]) for r, *_ in rows])
+            lo = np.array([x[1] for x in rows])
+            hi = np.array([x[2] for x in rows])
+            yy = [labels.index(r["_label"]) + offset for r, *_ in rows]
+            custom = [
+                [
+                    plain(r.get("method", "")),
+                    int(r["n_docs"]) if pd.notna(r.get("n_docs")) else "?",
+                    int(r["n_segments"]) if pd.notna(r.get("n_segments")) else "?",
+                    plain(r["_label"]),
+                    f"{a:.1%}–{b:.1%}" if not math.isnan(a) else "none",
+                ]
+                for (r, *_), a, b in zip(rows, lo, hi, strict=True)
+            ]
+            doc_level = level == "document"
+            fig.add_trace(
+                go.Scatter(
+                    x=share,
+                    y=yy,
+                    mode="markers+text",
+                    name=plain(group) + ("" if doc_level else " (paragraph-level CI)"),
+                    legendgroup=plain(group),
+                    marker={
+                        "color": color_for(gi),
+                        "size": 8,
+                        "symbol": "circle" if doc_level else "circle-open",
+                        "line": {"width": 1.5, "color": color_for(gi)},
+                    },
+                    error_x={
+                        "type": "data",
+                        "array": np.nan_to_num(hi - share, nan=0.0),
+                        "arrayminus": np.nan_to_num(share - lo, nan=0.0),
+                        "color": color_for(gi),
+                        "thickness": 1.6 if doc_level else 1.0,
+                        "width": 3,
+                    },
+                    text=[f"{s:.0%}" for s in share],
+                    textposition="top center",
+                    textfont={"size": 8, "color": color_for(gi)},
+                    cliponaxis=False,
+                    customdata=custom,
+                    hovertemplate=f"<b>{plain(by)} = {plain(group)}</b><br>%{{customdata[3]}}"
+                    "<br>share %{x:.1%}, "
+                    + ("" if doc_level else "paragraph-level ")
+                    + "interval %{customdata[4]}<br>method: %{customdata[0]}"
+                    "<br>%{customdata[1]} documents, %{customdata[2]} paragraphs<extra></extra>",
+                )
+            )
+        n_docs = pd.to_numeric(g.get("n_docs"), errors="coerce").max()
+        n_docs_txt = (
+            f"{int(n_docs)} document" + ("" if int(n_docs) == 1 else "s")
+            if pd.notna(n_docs)
+            else "? documents"
+        )
+        methods = ", ".join(sorted({str(m) for m in g.get("method", pd.Series(dtype=str))}))
+        notes.append(f"{plain(group)}: {n_docs_txt}; interval: {plain(methods)}")
+    if any_para:
+        notes.append("Open markers: paragraph-level intervals (too few documents);")
+        notes.append("they treat paragraphs as independent and are NOT document-level.")
+    note = "<br>".join(notes)
+    fig.add_annotation(
+        text=note, xref="paper", yref="paper", x=0, y=0, yshift=-48, xanchor="left",
+        yanchor="top", showarrow=False, align="left", font={"size": 8},
+    )  # fmt: skip
+    fig.update_yaxes(
+        tickvals=list(range(len(labels))),
+        ticktext=[plain(lab, 30) for lab in labels],
+        range=[len(labels) - 0.5, -0.7],
+        title_text=kind,
+    )
+    fig.update_xaxes(
+        title_text="share of paragraphs (with confidence interval)",
+        tickformat=".0%",
+        rangemode="tozero",
+    )
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    title = f"{kind.capitalize()} shares by {by}"
+    h = 130 + 34 * len(labels) + 12 * len(notes)
+    apply_style(fig, "double", h, title=title)
+    fig.update_layout(margin={"b": 55 + 12 * len(notes), "t": 70})
+    return fig
+
+
+def topic_similarity(result: Result, similarity: np.ndarray | None = None) -> go.Figure:
+    """Heatmap of the fit-time topic-to-topic similarity.
+
+    Parameters
+    ----------
+    result : Result
+    similarity : numpy.ndarray of shape (k, k), optional
+        Defaults to the fitted model's similarity kept on a live result (``result._model``)
+        or ``result.similarity``; load a saved one with :func:`load_similarity`.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    if similarity is None:
+        model = getattr(result, "_model", None)
+        similarity = getattr(model, "similarity", None)
+        if similarity is None:
+            similarity = getattr(result, "similarity", None)
+    if similarity is None:
+        raise ValueError(
+            "no topic similarity: pass similarity=load_similarity(run_dir) (saved in "
+            "model/topic_model.safetensors)"
+        )
+    sim = np.asarray(similarity, dtype=float)
+    t = topic_table(result)
+    if sim.shape != (len(t), len(t)):
+        raise ValueError(f"similarity has shape {sim.shape}, expected {(len(t), len(t))}")
+    names = [
+        f"{k}: {plain(short_label(k, lab), 20)}"
+        for k, lab in zip(t["topic"], t["label"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=sim,
+            x=names,
+            y=names,
+            colorscale=SEQUENTIAL,
+            text=[[f"{v:.2f}" for v in row] for row in sim],
+            texttemplate="%{text}" if len(t) <= 12 else None,
+            textfont={"size": 8},
+            colorbar={"title": {"text": "cosine"}, "thickness": 10},
+            hovertemplate="%{y}<br>%{x}<br>similarity %{z:.2f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickangle=-40)
+    side = 220 + 26 * len(t)
+    apply_style(fig, "double", side, title="Topic similarity (topic centroids)")
+    return fig
+
+
+def topic_stability(result: Result) -> go.Figure:
+    """Per-topic stability across extra seeds (bars), with the run-level ARI noted.
+
+    Parameters
+    ----------
+    result : Result
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    t = topic_table(result)
+    if "stability" not in t:
+        raise ValueError("no stability column in the topics table")
+    stab = pd.to_numeric(t["stability"], errors="coerce")
+    if stab.isna().all():
+        raise ValueError("topic stability was not measured in this run")
+    names = [
+        f"{k}: {plain(short_label(k, lab), 16)}"
+        for k, lab in zip(t["topic"], t["label"], strict=True)
+    ]
+    colors = [color_for(i) for i in range(len(t))]
+    fig = go.Figure(
+        go.Bar(
+            x=stab,
+            y=names,
+            orientation="h",
+            marker={"color": colors},
+            text=[f"{v:.2f}" if pd.notna(v) else "n/a" for v in stab],
+            textposition="outside",
+            textfont={"size": 9},
+            hovertemplate="%{y}<br>stability %{x:.2f}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    ari = (result.manifest.get("model") or {}).get("stability_ari") or []
+    if ari:
+        txt = ", ".join(f"{float(a):.2f}" for a in ari)
+        fig.add_annotation(
+            text=f"adjusted Rand index vs. re-runs<br>with other seeds: {txt}",
+            xref="paper", yref="paper", x=1, y=0, yshift=-40, xanchor="right", yanchor="top",
+            showarrow=False, font={"size": 8}, align="right",
+        )  # fmt: skip
+    fig.update_xaxes(title_text="stability (Jaccard, 0–1)", range=[0, 1.15], dtick=0.5)
+    fig.update_yaxes(autorange="reversed")
+    apply_style(fig, "single", 150 + 22 * len(t), title="Topic stability", legend=False)
+    fig.update_layout(margin={"b": 75 if ari else 40})
+    return fig
+
+
+def corpus_overview(result: Result) -> go.Figure:
+    """Paragraph counts per document by language (left) and by section (right).
+
+    Parameters
+    ----------
+    result : Result
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    seg = result.segments.copy()
+    if seg.empty:
+        raise ValueError("this result has no segments")
+    seg["doc_id"] = seg["doc_id"].astype(str)
+    docs = doc_labels(result, 26)
+    n_docs = seg["doc_id"].nunique()
+    fig = make_subplots(
+        rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.03,
+        subplot_titles=("by language", "by section"),
+    )  # fmt: skip
+    order = list(dict.fromkeys(seg["doc_id"]))
+    y = [plain(docs.get(d, d)) for d in order]
+    for col, (field, known) in enumerate(
+        (("language", LANG_ORDER), ("section", SECTION_ORDER)), start=1
+    ):
+        counts = pd.crosstab(seg["doc_id"], seg[field].astype(str)).reindex(order, fill_value=0)
+        cats = [c for c in known if c in counts] + sorted(set(counts) - set(known))
+        for i, cat in enumerate(cats):
+            v = counts[cat].to_numpy()
+            fig.add_trace(
+                go.Bar(
+                    x=v,
+                    y=y,
+                    orientation="h",
+                    name=f"{plain(cat)} ({int(v.sum())})",
+                    legendgroup=field,
+                    legendgrouptitle={"text": field} if i == 0 else None,
+                    marker={"color": color_for(i), "pattern": {"shape": "" if col == 1 else "/"}},
+                    text=[str(int(c)) if c else "" for c in v],
+                    textposition="inside",
+                    textfont={"size": 8},
+                    hovertemplate="%{y}<br>" + plain(cat) + ": %{x} paragraphs<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="paragraphs")
+    title = f"Corpus: {n_docs} documents, {len(seg)} paragraphs"
+    apply_style(fig, "double", 160 + 30 * n_docs, title=title)
+    fig.update_layout(margin={"t": 60}, legend={"traceorder": "grouped"})
+    return fig
+
+
+#: Figure name -> function(result) -> Figure; the names are the exported file names.
+FIGURES: dict[str, Callable[..., go.Figure]] = {
+    "corpus_overview": corpus_overview,
+    "topic_map": topic_map,
+    "topic_words": topic_words,
+    "theme_by_document": theme_by_document,
+    "document_composition": document_composition,
+    "group_comparison": group_comparison,
+    "group_comparison_topics": partial(group_comparison, kind="topic"),
+    "topic_similarity": topic_similarity,
+    "topic_stability": topic_stability,
+}
+
+
+def all_figures(
+    result: Result, *, similarity: np.ndarray | None = None, by: str | None = None
+) -> dict[str, go.Figure]:
+    """Every figure whose data the result has, by name (those without data are skipped).
+
+    Parameters
+    ----------
+    result : Result
+    similarity : numpy.ndarray, optional
+        Topic similarity for :func:`topic_similarity` (see :func:`load_similarity`).
+    by : str, optional
+        Grouping for the comparison figures; default ``focus`` when present, else the first.
+
+    Returns
+    -------
+    dict of str to plotly.graph_objects.Figure
+    """
+    out: dict[str, go.Figure] = {}
+    for name, func in FIGURES.items():
+        kwargs: dict[str, object] = {}
+        if name == "topic_similarity":
+            kwargs["similarity"] = similarity
+        if name.startswith("group_comparison"):
+            kwargs["by"] = by
+        try:
+            out[name] = func(result, **kwargs)
+        except ValueError:  # the data this figure needs is not in the result
+            continue
+    return out
