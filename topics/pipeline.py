@@ -231,6 +231,7 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
         differences=differences,
         manifest=manifest,
         config=cfg.to_dict(),
+        similarity=tm.similarity,
     )
     result._model = tm  # type: ignore[attr-defined]  # kept for save_model, not saved as is
     return result

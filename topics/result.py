@@ -69,6 +69,9 @@ class Result:
         What the run read, its settings, versions, timings.
     config : dict
         The fully resolved configuration.
+    similarity : numpy.ndarray of shape (k, k) or None
+        Topic-to-topic similarity computed at fit time (topics >= 0 in ``topics`` order);
+        saved in ``model/topic_model.safetensors``.
     """
 
     segments: pd.DataFrame
@@ -79,6 +82,7 @@ class Result:
     differences: pd.DataFrame | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    similarity: Any = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("prevalence", "differences") and isinstance(value, pd.DataFrame):
@@ -138,7 +142,13 @@ class Result:
         config = {}
         if (folder / "config.toml").exists():
             config = tomllib.loads((folder / "config.toml").read_text("utf-8"))
-        return cls(manifest=manifest, config=config, **tables)  # type: ignore[arg-type]
+        similarity = None
+        model_file = folder / "model" / "topic_model.safetensors"
+        if model_file.exists():
+            from safetensors.numpy import load_file
+
+            similarity = load_file(str(model_file)).get("similarity")
+        return cls(manifest=manifest, config=config, similarity=similarity, **tables)  # type: ignore[arg-type]
 
     def prevalence_table(self, by: str, kind: str = "theme") -> pd.DataFrame:
         """Rows of the prevalence table for one grouping (``by``) and kind (topic/theme).
