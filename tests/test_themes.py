@@ -90,19 +90,33 @@ def test_lexical_scores_match_stemmed_phrases():
 
 def test_context_and_topic_evidence_move_scores():
     proto = np.array([[1.0, 0.0], [0.4, 0.6], [1.0, 0.0], [0.0, 1.0]])
-    alone = combine_scores(proto, w_context=0, w_topic=0).argmax(1)
+    alone = combine_scores(proto, w_article=0, w_neighbours=0).argmax(1)
     assert alone[1] == 1
-    with_ctx = combine_scores(proto, groups=["d", "d", "d", "e"], w_context=1.0, w_topic=0)
-    assert with_ctx.argmax(1)[1] == 0  # both neighbours are theme 0
-    with_topic = combine_scores(proto, topics=[0, 0, 0, 1], w_context=0, w_topic=1.0)
+    groups = ["d", "d", "d", "e"]
+    with_nb = combine_scores(proto, groups=groups, w_article=0, w_neighbours=1.0)
+    assert with_nb.argmax(1)[1] == 0  # both neighbours are theme 0
+    with_art = combine_scores(proto, groups=groups, w_article=1.0, w_neighbours=0)
+    assert with_art.argmax(1)[1] == 0  # the article is mostly theme 0
+    assert with_art.argmax(1)[3] == 1  # another article is unaffected
+    with_topic = combine_scores(
+        proto, topics=[0, 0, 0, 1], w_article=0, w_neighbours=0, w_topic=1.0
+    )
     assert with_topic.argmax(1)[1] == 0
+    # Keyword evidence adds on the cosine scale.
+    lex = np.array([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [np.log(2), 0.0]])
+    moved = combine_scores(proto, lex, w_lexical=2.0, w_article=0, w_neighbours=0)
+    assert moved.argmax(1)[3] == 0
 
 
 def test_assign_themes_threshold_and_naming():
-    scores = np.array([[2.0, 0.1], [-1.0, -0.5], [0.3, 1.2], [0.1, 0.9]])
-    a = assign_themes(scores, ["a", "b"], min_score=0.0)
-    assert a.theme == ["a", "", "b", "b"]
-    assert a.theme_score.tolist() == [2.0, -0.5, 1.2, 0.9]
+    scores = np.array(
+        [[0.85, 0.80], [0.80, 0.84], [0.83, 0.86], [0.50, 0.55], [0.86, 0.82], [0.81, 0.85]]
+    )
+    a = assign_themes(scores, ["a", "b"], min_z=3.0)
+    # Row 3 fits nothing nearly as well as the others fit their best theme.
+    assert a.theme == ["a", "b", "b", "", "a", "b"]
+    assert a.theme_score.tolist() == [0.85, 0.84, 0.86, 0.55, 0.86, 0.85]
+    assert assign_themes(scores, ["a", "b"], min_z=np.inf).theme[3] == "b"
     names = name_topics([0, 0, 1, 2], ["a", "", "b", "b"], min_share=0.5)
     assert names[0] == "a"
     assert sorted([names[1], names[2]]) == ["b", "b (2)"]

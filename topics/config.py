@@ -55,7 +55,7 @@ class ThemesConfig:
     """Codebook settings (see :mod:`topics.themes`)."""
 
     codebook: str = ""
-    min_score: float = 0.0
+    min_z: float = 3.0
 
 
 @dataclass
@@ -71,7 +71,8 @@ class CompareConfig:
 @dataclass
 class ReportConfig:
     """Report settings: ``html`` writes ``report.html``; ``figures`` lists static formats
-    (``png``, ``svg``, ``pdf``) exported to ``figures/`` after the run."""
+    (``png``, ``svg``, ``pdf``) exported to ``figures/`` after the run.
+    """
 
     html: bool = True
     figures: list[str] = field(default_factory=list)

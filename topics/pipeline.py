@@ -150,16 +150,26 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
         t = time.perf_counter()
         codebook = th.load_codebook(cfg.themes.codebook)
         q_texts, owner = th.theme_queries(codebook)
-        queries = embed.embed_texts(
-            q_texts, backend, kind="query", cache_dir=cache_dir, progress=False
+        # Codebook phrases embedded both as queries and as passages: the mean of the two
+        # prototype scores is steadier than either (e5's asymmetric prefixes).
+        proto = np.mean(
+            [
+                th.prototype_scores(
+                    vectors,
+                    embed.embed_texts(q_texts, backend, kind=kind, cache_dir=cache_dir),
+                    owner,
+                    len(codebook),
+                )
+                for kind in ("query", "passage")
+            ],
+            axis=0,
         )
-        proto = th.prototype_scores(vectors, queries, owner, len(codebook))
         analyzer = make_analyzer(sorted(set(languages)))
         lexical = th.lexical_scores(texts, codebook, analyzer)
         groups = (segments["doc_id"].astype(str) + "/" + segments["article"].astype(str)).iloc[idx]
-        combined = th.combine_scores(proto, lexical, groups=groups.tolist(), topics=tm.topics)
+        combined = th.combine_scores(proto, lexical, groups=groups.tolist())
         names = [c.name for c in codebook]
-        assigned = th.assign_themes(combined, names, min_score=cfg.themes.min_score)
+        assigned = th.assign_themes(combined, names, min_z=cfg.themes.min_z)
         segments.loc[segments.index[idx], "theme"] = assigned.theme
         segments.loc[segments.index[idx], "theme_score"] = np.round(assigned.theme_score, 4)
         topic_names = th.name_topics(tm.topics, assigned.theme)

@@ -66,7 +66,7 @@ class ThemeAssignment:
     theme : list of str
         Theme name per segment, ``""`` when nothing fits well enough.
     theme_score : numpy.ndarray
-        Combined (standardised) score of the assigned or best theme, shape (n,).
+        Combined score (cosine scale) of the assigned or best theme, shape (n,).
     scores : numpy.ndarray
         Combined scores, shape (n, n_themes).
     names : list of str
@@ -208,10 +208,18 @@ def lexical_scores(
     return np.log1p(out)
 
 
-def _standardise(x: np.ndarray) -> np.ndarray:
-    mu = x.mean(axis=0, keepdims=True)
-    sd = x.std(axis=0, keepdims=True)
-    return (x - mu) / np.where(sd > 1e-12, sd, 1.0)
+def _robust_z(x: np.ndarray) -> np.ndarray:
+    med = np.median(x)
+    mad = 1.4826 * np.median(np.abs(x - med))
+    return (x - med) / (mad if mad > 1e-12 else 1.0)
+
+
+def _group_mean(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(values)
+    for k in np.unique(keys):
+        mask = keys == k
+        out[mask] = values[mask].mean(axis=0)
+    return out
 
 
 def combine_scores(
@@ -220,60 +228,72 @@ def combine_scores(
     *,
     groups: Sequence[object] | None = None,
     topics: Sequence[int] | None = None,
-    w_lexical: float = 0.5,
-    w_context: float = 0.3,
-    w_topic: float = 0.3,
+    w_lexical: float = 0.05,
+    w_article: float = 0.3,
+    w_neighbours: float = 0.3,
+    w_topic: float = 0.0,
 ) -> np.ndarray:
-    """Standardise and combine prototype, word, context and topic evidence.
+    """Combine prototype, keyword, context and topic evidence on the cosine scale.
+
+    A paragraph's theme rarely changes mid-argument: the paragraphs around it and the
+    article it belongs to are evidence too. Scores stay in cosine units (no per-theme
+    standardisation, which would inflate rare themes): a matched keyword phrase adds about
+    ``w_lexical * log(2)``, the article's mean score ``w_article`` times itself, the mean of
+    the previous and next paragraph ``w_neighbours`` times itself.
 
     Parameters
     ----------
     proto : numpy.ndarray, shape (n, T)
-        Prototype scores.
+        Prototype scores (cosines, see :func:`prototype_scores`).
     lexical : numpy.ndarray, shape (n, T), optional
-        Keyword scores.
+        Keyword scores (see :func:`lexical_scores`).
     groups : sequence, optional
-        Document (or article) of each segment, in reading order; neighbours within a group
-        contribute context.
+        Document/article of each segment, in reading order.
     topics : sequence of int, optional
         Topic of each segment (-1 for outliers, which get no topic evidence).
-    w_lexical, w_context, w_topic : float
-        Weights of each kind of evidence relative to the prototypes.
+    w_lexical, w_article, w_neighbours, w_topic : float
+        Weights of each kind of evidence.
 
     Returns
     -------
     numpy.ndarray, shape (n, T)
     """
-    score = _standardise(proto)
-    if lexical is not None and lexical.any():
-        score = score + w_lexical * _standardise(lexical)
+    base = np.asarray(proto, dtype=np.float64).copy()
+    if lexical is not None:
+        base = base + w_lexical * np.asarray(lexical, dtype=np.float64)
+    score = base.copy()
     n = score.shape[0]
-    base = score.copy()
-    if groups is not None and w_context > 0 and n > 1:
+    if groups is not None and n > 1:
         g = np.asarray([str(x) for x in groups])
-        ctx = np.zeros_like(base)
-        cnt = np.zeros((n, 1))
-        same_prev = np.r_[False, g[1:] == g[:-1]]
-        same_next = np.r_[g[:-1] == g[1:], False]
-        ctx[same_prev] += base[np.flatnonzero(same_prev) - 1]
-        cnt[same_prev] += 1
-        ctx[same_next] += base[np.flatnonzero(same_next) + 1]
-        cnt[same_next] += 1
-        score = score + w_context * ctx / np.maximum(cnt, 1)
-    if topics is not None and w_topic > 0:
+        if w_article:
+            score += w_article * _group_mean(base, g)
+        if w_neighbours:
+            nb = np.zeros_like(base)
+            cnt = np.zeros((n, 1))
+            same_prev = np.r_[False, g[1:] == g[:-1]]
+            same_next = np.r_[g[:-1] == g[1:], False]
+            nb[same_prev] += base[np.flatnonzero(same_prev) - 1]
+            cnt[same_prev] += 1
+            nb[same_next] += base[np.flatnonzero(same_next) + 1]
+            cnt[same_next] += 1
+            has = cnt[:, 0] > 0
+            # Paragraphs without neighbours count their own score, so all rows share a scale.
+            nb[~has] = base[~has]
+            score += w_neighbours * nb / np.maximum(cnt, 1)
+    elif n:
+        score += (w_article + w_neighbours) * base
+    if topics is not None and w_topic:
         t = np.asarray(topics)
-        for k in np.unique(t):
-            if k < 0:
-                continue
-            mask = t == k
-            score[mask] += w_topic * base[mask].mean(axis=0)
+        tm = _group_mean(base, t)
+        tm[t < 0] = base[t < 0]
+        score += w_topic * tm
     return score
 
 
 def assign_themes(
-    scores: np.ndarray, names: Sequence[str], *, min_score: float = 0.0
+    scores: np.ndarray, names: Sequence[str], *, min_z: float = 3.0
 ) -> ThemeAssignment:
-    """Give each segment its best theme when the score reaches ``min_score``.
+    """Give each segment its best theme unless its best score is far below the others'.
 
     Parameters
     ----------
@@ -281,9 +301,11 @@ def assign_themes(
         Combined scores from :func:`combine_scores`.
     names : sequence of str
         Theme names.
-    min_score : float, default 0.0
-        In standard-deviation units: 0 means "more typical of this theme than the average
-        segment is".
+    min_z : float, default 3.0
+        A segment stays unthemed (``""``) when its best score lies more than ``min_z``
+        robust standard deviations (median absolute deviation) below the median best score
+        of the corpus: nothing in the codebook fits it as well as it fits the rest.
+        ``inf`` themes everything.
 
     Returns
     -------
@@ -293,7 +315,8 @@ def assign_themes(
         return ThemeAssignment([], np.zeros(0), scores, list(names))
     best = scores.argmax(axis=1)
     best_score = scores[np.arange(scores.shape[0]), best]
-    theme = [names[b] if s >= min_score else "" for b, s in zip(best, best_score, strict=True)]
+    z = _robust_z(best_score)
+    theme = [names[b] if zz >= -min_z else "" for b, zz in zip(best, z, strict=True)]
     return ThemeAssignment(theme, best_score.astype(float), scores, list(names))
 
 
