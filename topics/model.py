@@ -183,6 +183,7 @@ def fit_topics(
                 random_state=s,
                 params=params,
                 max_outliers=max_outliers,
+                compute_coords=False,
             ).labels
         )
         for s in extra_seeds

@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_mutual_info_score
+
+from topics import cluster
+
+N_TOPICS, N_LANGS, PER = 4, 3, 40
+DIM = 32
+
+
+def _multilingual_blobs(seed: int = 0):
+    """Same 4 topics in 3 'languages'; each language adds its own large offset vector.
+
+    Topic centres are random unit vectors (pairwise distance ~1.4), the noise has norm ~0.5
+    and each language offset has norm 2: without alignment the language offset dominates
+    the geometry, after removing each language's mean the topics are well separated.
+    """
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(N_TOPICS, DIM))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    offsets = rng.normal(size=(N_LANGS, DIM))
+    offsets *= 2.0 / np.linalg.norm(offsets, axis=1, keepdims=True)
+    X, topics, langs = [], [], []
+    for lang in range(N_LANGS):
+        for t in range(N_TOPICS):
+            pts = centres[t] + offsets[lang] + rng.normal(scale=0.5 / np.sqrt(DIM), size=(PER, DIM))
+            X.append(pts)
+            topics += [t] * PER
+            langs += [f"l{lang}"] * PER
+    X = np.vstack(X).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    return X, np.array(topics), np.array(langs)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    return _multilingual_blobs()
+
+
+@pytest.fixture(scope="module")
+def fitted(blobs):
+    X, _, langs = blobs
+    return cluster.fit_clusters(X, languages=langs, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted_raw(blobs):
+    X, _, _ = blobs
+    return cluster.fit_clusters(X, languages=None, random_state=0, compute_coords=False)
+
+
+def test_alignment_recovers_topics_across_languages(blobs, fitted):
+    _, topics, langs = blobs
+    labels = fitted.labels
+    # Well-separated blobs: a correct pipeline recovers them almost exactly (AMI ~1);
+    # 0.8 leaves room for the <= 10% outliers and a stray split, but not for clustering by
+    # language (AMI with topics ~0 then).
+    assert adjusted_mutual_info_score(topics, labels) > 0.8
+    # The languages mix: language identity explains (almost) nothing of the topics.
+    assert adjusted_mutual_info_score(langs, labels) < 0.1
+    assert fitted.params["aligned"] is True
+
+
+def test_without_alignment_clusters_split_by_language(blobs, fitted_raw):
+    _, topics, langs = blobs
+    labels = fitted_raw.labels
+    kept = labels >= 0
+    assert adjusted_mutual_info_score(langs[kept], labels[kept]) > 0.5
+    # Every topic is split across languages: most clusters hold a single language.
+    pure = [len(set(langs[labels == k])) == 1 for k in set(labels[kept].tolist())]
+    assert np.mean(pure) > 0.5
+    assert fitted_raw.params["aligned"] is False
+
+
+def test_align_languages_removes_language_means(blobs):
+    X, _, langs = blobs
+    A = cluster.align_languages(X, langs)
+    assert A.dtype == np.float32 and A.shape == X.shape
+    np.testing.assert_allclose(np.linalg.norm(A, axis=1), 1.0, rtol=1e-5)
+    means = np.stack([A[langs == lang].mean(axis=0) for lang in np.unique(langs)])
+    raw_means = np.stack([X[langs == lang].mean(axis=0) for lang in np.unique(langs)])
+    spread = np.linalg.norm(means - means.mean(axis=0), axis=1).max()
+    raw_spread = np.linalg.norm(raw_means - raw_means.mean(axis=0), axis=1).max()
+    assert spread < 0.05 * raw_spread
+
+
+def test_align_languages_shrinks_rare_language(blobs):
+    X, _, langs = blobs
+    langs = langs.copy()
+    langs[0] = "rare"  # a single segment: its own mean would be the segment itself
+    A = cluster.align_languages(X, langs)
+    # Centering on its own mean would turn the segment into a zero (then arbitrary) vector;
+    # the shrunk mean keeps it close to its topic-mates of the same original language.
+    mates = A[1:PER]
+    assert float((mates @ A[0]).mean()) > 0.5
+
+
+def test_align_languages_rejects_bad_input():
+    with pytest.raises(ValueError, match="one language code per embedding row"):
+        cluster.align_languages(np.zeros((3, 4)), ["ky", "ru"])
+    with pytest.raises(ValueError, match="2-D"):
+        cluster.align_languages(np.zeros(3), ["ky", "ru", "en"])
+
+
+def test_same_seed_identical_labels(blobs, fitted):
+    X, _, langs = blobs
+    again = cluster.fit_clusters(X, languages=langs, random_state=0, compute_coords=False)
+    assert again.labels.tobytes() == fitted.labels.tobytes()
+    assert again.labels.dtype == fitted.labels.dtype
+
+
+def test_outlier_share_bounded(blobs, fitted):
+    X, _, langs = blobs
+    assert np.mean(fitted.labels < 0) <= 0.10
+    strict = cluster.fit_clusters(
+        X, languages=langs, random_state=1, max_outliers=0.0, compute_coords=False
+    )
+    assert (strict.labels >= 0).all()
+
+
+def test_reduce_outliers_keeps_least_similar():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(20, 8)).astype(np.float32)
+    A /= np.linalg.norm(A, axis=1, keepdims=True)
+    labels = np.array([0] * 5 + [1] * 5 + [-1] * 10)
+    out = cluster.reduce_outliers(A, labels, max_outliers=0.25)
+    assert (out[:10] == labels[:10]).all()
+    assert (out < 0).sum() == 5
+    # The ones left as -1 are the least similar to any centroid.
+    _, C = cluster._centroids(A, labels)
+    best = (A[10:] @ C.T).max(axis=1)
+    left = out[10:] < 0
+    assert best[left].max() <= best[~left].min()
+
+
+def test_canonical_numbering(fitted):
+    labels = fitted.labels
+    ks = [k for k in np.unique(labels) if k >= 0]
+    assert ks == list(range(len(ks)))
+    sizes = [int((labels == k).sum()) for k in ks]
+    assert sizes == sorted(sizes, reverse=True)
+    np.testing.assert_array_equal(
+        cluster.canonical_labels(np.array([3, 3, 9, 9, -1, 1, 1, 1])), [1, 1, 2, 2, -1, 0, 0, 0]
+    )
+
+
+def test_merge_similar_joins_duplicate_topics():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(3, 16))
+    A = np.vstack([base[i] + 0.01 * rng.normal(size=(10, 16)) for i in (0, 0, 1, 2)])
+    A = (A / np.linalg.norm(A, axis=1, keepdims=True)).astype(np.float32)
+    labels = np.repeat([0, 1, 2, 3], 10)
+    merged = cluster.merge_similar(A, labels, threshold=0.9)
+    assert len(set(merged.tolist())) == 3
+    assert len(set(merged[:20].tolist())) == 1
+    assert (cluster.merge_similar(A, labels, threshold=1.01) == labels).all()
+
+
+def test_coords_and_params(blobs, fitted):
+    X, _, _ = blobs
+    assert fitted.coords2d.shape == (len(X), 2)
+    assert np.isfinite(fitted.coords2d).all()
+    assert fitted.aligned.shape == X.shape and fitted.aligned.dtype == np.float32
+    import json
+
+    json.dumps(fitted.params)  # JSON-serialisable for the manifest
+    assert fitted.params["n_topics"] == len(set(fitted.labels.tolist()) - {-1})
+
+
+def test_default_params_scale_with_n():
+    small, mid, large = (cluster.default_params(n) for n in (150, 5_000, 100_000))
+    assert small["min_cluster_size"] <= mid["min_cluster_size"] < large["min_cluster_size"]
+    assert small["n_neighbors"] <= mid["n_neighbors"] <= large["n_neighbors"]
+    assert 10 <= small["n_neighbors"] and large["n_neighbors"] <= 50
+    assert small["min_cluster_size"] >= 5
+    with pytest.raises(ValueError):
+        cluster.default_params(-1)
+
+
+def test_unknown_param_rejected(blobs):
+    X, _, _ = blobs
+    with pytest.raises(ValueError, match="unknown clustering parameter"):
+        cluster.fit_clusters(X, params={"min_clustersize": 5})
+
+
+def test_tiny_corpus_uses_fallback():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(loc=c, size=(4, 8)) for c in (-3, 3)]).astype(np.float32)
+    res = cluster.fit_clusters(X, random_state=0)
+    assert res.labels.shape == (8,)
+    assert res.params["method"].startswith("agglomerative")
+    assert len(set(res.labels.tolist())) >= 2
+    assert res.coords2d.shape == (8, 2)
