@@ -193,3 +193,24 @@ def test_tiny_corpus_uses_fallback():
     assert res.params["method"].startswith("agglomerative")
     assert len(set(res.labels.tolist())) >= 2
     assert res.coords2d.shape == (8, 2)
+
+
+def test_guide_and_context_steer_the_partition():
+    rng = np.random.default_rng(0)
+    n = 240
+    # Embeddings carry no topic structure; the codebook guide carries three themes.
+    X = rng.normal(size=(n, 32)).astype(np.float32)
+    theme = np.repeat([0, 1, 2], n // 3)
+    guide = np.eye(3, dtype=np.float32)[theme] * 0.9 + 0.1 / 3
+    plain = cluster.fit_clusters(X, random_state=0, compute_coords=False)
+    guided = cluster.fit_clusters(X, random_state=0, guide=guide, compute_coords=False)
+    assert guided.params["guided"] and not plain.params["guided"]
+    assert adjusted_mutual_info_score(theme, guided.labels) > 0.8
+    assert adjusted_mutual_info_score(theme, plain.labels) < 0.3
+    # The returned embeddings are the aligned ones, not the guided features.
+    assert guided.aligned.shape == X.shape
+    groups = np.repeat(np.arange(24), 10)
+    ctx = cluster.fit_clusters(X, random_state=0, groups=groups, guide=guide, compute_coords=False)
+    assert ctx.params["context"]
+    with pytest.raises(ValueError, match="groups has"):
+        cluster.fit_clusters(X, groups=groups[:-1])

@@ -60,6 +60,8 @@ _RESULT_KEYS = frozenset(
         "outliers_before_reduction",
         "topics_before_merging",
         "coords2d",
+        "context",
+        "guided",
     }
 )
 
@@ -103,8 +105,11 @@ def default_params(n: int) -> dict[str, Any]:
         ``min_cluster_size`` (HDBSCAN; max(8, n/250): deliberately small, HDBSCAN
         over-splits and ``merge_threshold`` (0.4, centroid cosine) joins the fragments),
         ``min_samples`` (5), ``cluster_selection_method`` ("eom"),
-        ``project_language_directions`` (alignment step 2) and ``fallback_k`` (0 = chosen by
-        silhouette when HDBSCAN finds < 2 topics).
+        ``project_language_directions`` (alignment step 2), ``fallback_k`` (0 = chosen by
+        silhouette when HDBSCAN finds < 2 topics), ``context_weight`` (0.5: weight of the
+        neighbouring paragraphs of the same document when ``groups`` are given) and
+        ``guide_weight`` (2.0: weight of the codebook theme posterior when ``guide`` is
+        given).
 
     Examples
     --------
@@ -127,6 +132,8 @@ def default_params(n: int) -> dict[str, Any]:
         "merge_threshold": 0.4,
         "project_language_directions": True,
         "fallback_k": 0,
+        "context_weight": 0.5,
+        "guide_weight": 2.0,
     }
 
 
@@ -134,6 +141,22 @@ def _normalise(X: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (X / norms).astype(np.float32)
+
+
+def _with_context(X: np.ndarray, groups: Sequence[object], weight: float) -> np.ndarray:
+    """``X`` plus ``weight`` times the mean of each row's neighbours in the same group."""
+    g = np.asarray([str(x) for x in groups], dtype=object)
+    n = len(X)
+    nb = np.zeros_like(X, dtype=np.float64)
+    cnt = np.zeros((n, 1))
+    same_prev = np.r_[False, g[1:] == g[:-1]]
+    same_next = np.r_[g[:-1] == g[1:], False]
+    nb[same_prev] += X[np.flatnonzero(same_prev) - 1]
+    cnt[same_prev] += 1
+    nb[same_next] += X[np.flatnonzero(same_next) + 1]
+    cnt[same_next] += 1
+    out = X + weight * nb / np.maximum(cnt, 1)
+    return _normalise(out.astype(np.float32))
 
 
 def align_languages(
@@ -392,6 +415,8 @@ def fit_clusters(
     params: Mapping[str, Any] | None = None,
     max_outliers: float = 0.10,
     compute_coords: bool = True,
+    groups: Sequence[object] | None = None,
+    guide: np.ndarray | None = None,
 ) -> ClusterResult:
     """Cluster embeddings into topics.
 
@@ -417,6 +442,16 @@ def fit_clusters(
         At most this share of segments is left as ``-1``.
     compute_coords : bool, default True
         Compute ``coords2d`` (a second UMAP); ``False`` returns zeros (for stability runs).
+    groups : sequence, length n, optional
+        Document (or document/article) of each row, rows in reading order. Each paragraph's
+        clustering features then include ``context_weight`` times the mean of its previous
+        and next paragraph in the same group: a paragraph is read in its context, which
+        steadies the partition (the returned ``aligned`` embeddings stay unsmoothed).
+    guide : numpy.ndarray, shape (n, T), optional
+        Codebook guidance: each row's theme posterior (see
+        :func:`topics.themes.theme_posterior`), appended to the features with weight
+        ``guide_weight`` (like BERTopic's guided topic modelling, which nudges embeddings
+        toward seed topics). Topics then follow the codebook where the text supports it.
 
     Returns
     -------
@@ -461,19 +496,35 @@ def fit_clusters(
         p["aligned"] = False
     p["n_languages_aligned"] = int(n_langs) if n_langs >= 2 else 0
 
+    # Clustering features: the aligned embeddings, read in context, plus codebook guidance.
+    features = aligned
+    p["context"] = bool(groups is not None and float(p["context_weight"]) > 0 and n > 1)
+    p["guided"] = guide is not None
+    if guide is not None:
+        guide = np.asarray(guide, dtype=np.float32)
+        if guide.shape[0] != n:
+            raise ValueError(f"guide has {guide.shape[0]} rows but embeddings has {n} rows")
+        features = np.hstack([features, float(p["guide_weight"]) * guide])
+    if p["context"]:
+        if len(groups) != n:
+            raise ValueError(f"groups has {len(groups)} entries but embeddings has {n} rows")
+        features = _with_context(features, groups, float(p["context_weight"]))
+    if features is not aligned:
+        features = _normalise(features - features.mean(axis=0, keepdims=True))
+
     method = "hdbscan"
     if n == 0:
         labels = np.zeros(0, dtype=np.int64)
         coords = np.zeros((0, 2))
     elif n < max(15, int(p["min_cluster_size"]) * 2):
         # Too few segments for UMAP + density clustering.
-        labels, k = _fallback_partition(aligned, int(p["fallback_k"]), random_state)
+        labels, k = _fallback_partition(features, int(p["fallback_k"]), random_state)
         method = f"agglomerative(k={k})"
         coords = None
     else:
         import hdbscan
 
-        Z = _reduce(aligned, p, random_state, int(p["n_components"]), float(p["min_dist"]))
+        Z = _reduce(features, p, random_state, int(p["n_components"]), float(p["min_dist"]))
         clusterer = hdbscan.HDBSCAN(
             min_cluster_size=int(p["min_cluster_size"]),
             min_samples=int(p["min_samples"]),
@@ -482,19 +533,19 @@ def fit_clusters(
         )
         labels = clusterer.fit_predict(Z).astype(np.int64)
         if len(set(labels.tolist()) - {-1}) < 2:
-            labels, k = _fallback_partition(aligned, int(p["fallback_k"]), random_state)
+            labels, k = _fallback_partition(features, int(p["fallback_k"]), random_state)
             method = f"agglomerative(k={k}) after hdbscan found < 2 topics"
         coords = None
     p["outliers_before_reduction"] = float(np.mean(labels < 0)) if n else 0.0
     p["topics_before_merging"] = int(len(set(labels.tolist()) - {-1}))
-    labels = reduce_outliers(aligned, labels, max_outliers)
+    labels = reduce_outliers(features, labels, max_outliers)
     if method == "hdbscan":
-        labels = merge_similar(aligned, labels, float(p["merge_threshold"]))
+        labels = merge_similar(features, labels, float(p["merge_threshold"]))
     labels = canonical_labels(labels)
     if n and coords is None:
         if compute_coords and n >= 4:
             coords = _reduce(
-                aligned, {**p, "n_neighbors": min(p["n_neighbors"], 15)}, random_state, 2, 0.1
+                features, {**p, "n_neighbors": min(p["n_neighbors"], 15)}, random_state, 2, 0.1
             )
         else:
             coords = np.zeros((n, 2))

@@ -38,7 +38,9 @@ class EmbedConfig:
 class TopicsConfig:
     """Topic model settings (see :mod:`topics.model`).
 
-    ``min_cluster_size`` and ``n_neighbors`` of 0 mean "scaled to the corpus size".
+    ``min_cluster_size`` and ``n_neighbors`` of 0 mean "scaled to the corpus size";
+    ``context`` clusters each paragraph together with its neighbours' meaning; ``guided``
+    lets a codebook (when given) guide the clustering.
     """
 
     sections: list[str] = field(default_factory=lambda: ["body", "abstract"])
@@ -48,6 +50,8 @@ class TopicsConfig:
     top_n_words: int = 10
     stability_runs: int = 2
     align_languages: bool = True
+    context: bool = True
+    guided: bool = True
 
 
 @dataclass

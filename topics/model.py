@@ -116,6 +116,8 @@ def fit_topics(
     max_outliers: float = 0.10,
     stability_runs: int = 2,
     align: bool = True,
+    groups: Sequence[object] | None = None,
+    guide: np.ndarray | None = None,
     progress: bool = False,
 ) -> TopicModel:
     """Cluster segments into topics and describe each topic.
@@ -140,6 +142,11 @@ def fit_topics(
         Extra clustering runs with other seeds, for per-topic stability.
     align : bool, default True
         Remove each language's identity from the embeddings before clustering.
+    groups : sequence, optional
+        Document/article of each segment (reading order): paragraphs are clustered in
+        context (see :func:`topics.cluster.fit_clusters`).
+    guide : numpy.ndarray, shape (n, T), optional
+        Codebook theme posterior that guides the clustering.
     progress : bool, default False
 
     Returns
@@ -169,6 +176,8 @@ def fit_topics(
         random_state=random_state,
         params=params,
         max_outliers=max_outliers,
+        groups=groups,
+        guide=guide,
     )
     labels = np.asarray(clustered.labels, dtype=int)
 
@@ -184,6 +193,8 @@ def fit_topics(
                 params=params,
                 max_outliers=max_outliers,
                 compute_coords=False,
+                groups=groups,
+                guide=guide,
             ).labels
         )
         for s in extra_seeds

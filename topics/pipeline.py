@@ -115,34 +115,10 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
     )
     timings["embed_s"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    tm = fit_topics(
-        texts,
-        vectors,
-        languages,
-        random_state=cfg.seed,
-        top_n_words=cfg.topics.top_n_words,
-        min_cluster_size=cfg.topics.min_cluster_size,
-        n_neighbors=cfg.topics.n_neighbors,
-        max_outliers=cfg.topics.max_outliers,
-        stability_runs=cfg.topics.stability_runs,
-        align=cfg.topics.align_languages,
-        progress=progress,
-    )
-    timings["topics_s"] = time.perf_counter() - t
-
-    topic_col = pd.Series(pd.NA, index=segments.index, dtype="Int64")
-    topic_col.iloc[idx] = tm.topics
-    segments["topic"] = topic_col
-    labels = dict(zip(tm.table["topic"], tm.table["label"], strict=True))
-    segments["x"] = np.nan
-    segments["y"] = np.nan
-    segments.loc[segments.index[idx], "x"] = np.round(tm.coords[:, 0], 5)
-    segments.loc[segments.index[idx], "y"] = np.round(tm.coords[:, 1], 5)
-
-    themes_table = None
-    segments["theme"] = ""
-    segments["theme_score"] = np.nan
+    # Themes first: with a codebook, the theme posterior also guides the topic clustering.
+    groups = (segments["doc_id"].astype(str) + "/" + segments["article"].astype(str)).iloc[idx]
+    groups = groups.tolist()
+    assigned = codebook = None
     if cfg.themes.codebook:
         from topics import themes as th
         from topics.words import make_analyzer
@@ -166,10 +142,45 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
         )
         analyzer = make_analyzer(sorted(set(languages)))
         lexical = th.lexical_scores(texts, codebook, analyzer)
-        groups = (segments["doc_id"].astype(str) + "/" + segments["article"].astype(str)).iloc[idx]
-        combined = th.combine_scores(proto, lexical, groups=groups.tolist())
+        combined = th.combine_scores(proto, lexical, groups=groups)
         names = [c.name for c in codebook]
         assigned = th.assign_themes(combined, names, min_z=cfg.themes.min_z)
+        timings["themes_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    guide = None
+    if assigned is not None and cfg.topics.guided:
+        guide = th.theme_posterior(assigned.scores)
+    tm = fit_topics(
+        texts,
+        vectors,
+        languages,
+        random_state=cfg.seed,
+        top_n_words=cfg.topics.top_n_words,
+        min_cluster_size=cfg.topics.min_cluster_size,
+        n_neighbors=cfg.topics.n_neighbors,
+        max_outliers=cfg.topics.max_outliers,
+        stability_runs=cfg.topics.stability_runs,
+        align=cfg.topics.align_languages,
+        groups=groups if cfg.topics.context else None,
+        guide=guide,
+        progress=progress,
+    )
+    timings["topics_s"] = time.perf_counter() - t
+
+    topic_col = pd.Series(pd.NA, index=segments.index, dtype="Int64")
+    topic_col.iloc[idx] = tm.topics
+    segments["topic"] = topic_col
+    labels = dict(zip(tm.table["topic"], tm.table["label"], strict=True))
+    segments["x"] = np.nan
+    segments["y"] = np.nan
+    segments.loc[segments.index[idx], "x"] = np.round(tm.coords[:, 0], 5)
+    segments.loc[segments.index[idx], "y"] = np.round(tm.coords[:, 1], 5)
+
+    themes_table = None
+    segments["theme"] = ""
+    segments["theme_score"] = np.nan
+    if assigned is not None:
         segments.loc[segments.index[idx], "theme"] = assigned.theme
         segments.loc[segments.index[idx], "theme_score"] = np.round(assigned.theme_score, 4)
         topic_names = th.name_topics(tm.topics, assigned.theme)
@@ -189,7 +200,6 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
                 ],
             }
         )
-        timings["themes_s"] = time.perf_counter() - t
     segments["topic_label"] = [
         labels.get(int(k), "") if pd.notna(k) else "" for k in segments["topic"]
     ]

@@ -44,6 +44,7 @@ __all__ = [
     "lexical_scores",
     "combine_scores",
     "assign_themes",
+    "theme_posterior",
     "name_topics",
 ]
 
@@ -288,6 +289,22 @@ def combine_scores(
         tm[t < 0] = base[t < 0]
         score += w_topic * tm
     return score
+
+
+def theme_posterior(scores: np.ndarray, tau: float = 0.005) -> np.ndarray:
+    """Soft theme membership: a softmax of the combined scores at temperature ``tau``.
+
+    Scores are on the cosine scale, where a few hundredths separate themes, hence the small
+    default temperature. Used to guide topic clustering with the codebook.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, T)
+        Rows sum to 1.
+    """
+    z = (scores - scores.max(axis=1, keepdims=True)) / tau
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def assign_themes(
