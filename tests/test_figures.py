@@ -353,6 +353,7 @@ def test_all_figures_skips_missing_data(tmp_path):
     assert set(figs) == set(figures.FIGURES)
     assert all(isinstance(f, go.Figure) for f in figs.values())
     loaded.prevalence = None
+    loaded.similarity = None
     loaded.segments["theme"] = ""
     figs = figures.all_figures(loaded)
     assert "group_comparison" not in figs and "theme_by_document" not in figs

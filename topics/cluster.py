@@ -272,7 +272,7 @@ def _centroids(X: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def reduce_outliers(
-    aligned: np.ndarray, labels: np.ndarray, max_outliers: float = 0.10
+    aligned: np.ndarray, labels: np.ndarray, max_outliers: float = 0.05
 ) -> np.ndarray:
     """Assign outliers to the most similar topic centroid until few enough remain.
 
@@ -286,7 +286,7 @@ def reduce_outliers(
         L2-normalised embeddings.
     labels : numpy.ndarray of int, shape (n,)
         Topics with ``-1`` for outliers.
-    max_outliers : float, default 0.10
+    max_outliers : float, default 0.05
         Largest share of ``-1`` left, in [0, 1].
 
     Returns
@@ -413,7 +413,7 @@ def fit_clusters(
     languages: Sequence[str] | np.ndarray | None = None,
     random_state: int = 0,
     params: Mapping[str, Any] | None = None,
-    max_outliers: float = 0.10,
+    max_outliers: float = 0.05,
     compute_coords: bool = True,
     groups: Sequence[object] | None = None,
     guide: np.ndarray | None = None,
@@ -438,7 +438,7 @@ def fit_clusters(
         Seeds PCA, UMAP and the fallback; the same inputs and seed give identical labels.
     params : mapping, optional
         Overrides of :func:`default_params` (missing keys take the scaled defaults).
-    max_outliers : float, default 0.10
+    max_outliers : float, default 0.05
         At most this share of segments is left as ``-1``.
     compute_coords : bool, default True
         Compute ``coords2d`` (a second UMAP); ``False`` returns zeros (for stability runs).

@@ -46,7 +46,7 @@ class TopicsConfig:
     sections: list[str] = field(default_factory=lambda: ["body", "abstract"])
     min_cluster_size: int = 0
     n_neighbors: int = 0
-    max_outliers: float = 0.10
+    max_outliers: float = 0.05
     top_n_words: int = 10
     stability_runs: int = 2
     align_languages: bool = True

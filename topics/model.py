@@ -113,7 +113,7 @@ def fit_topics(
     top_n_words: int = 10,
     min_cluster_size: int = 0,
     n_neighbors: int = 0,
-    max_outliers: float = 0.10,
+    max_outliers: float = 0.05,
     stability_runs: int = 2,
     align: bool = True,
     groups: Sequence[object] | None = None,
@@ -136,7 +136,7 @@ def fit_topics(
     top_n_words : int, default 10
     min_cluster_size, n_neighbors : int, default 0
         0 = scaled to the corpus size (see :func:`topics.cluster.default_params`).
-    max_outliers : float, default 0.10
+    max_outliers : float, default 0.05
         Outlier reduction leaves at most this share of segments as -1.
     stability_runs : int, default 2
         Extra clustering runs with other seeds, for per-topic stability.
