@@ -105,7 +105,14 @@ def test_rerun_from_config_is_byte_identical(seeds_run, tmp_path):
     assert cli_main(["run", "--config", str(config), "--out", str(other), "--quiet"]) == 0
     for name in ("segments.csv", "topics.csv", "prevalence.csv", "differences.csv"):
         assert (seeds_run / name).read_bytes() == (other / name).read_bytes(), name
-    assert str(ROOT) not in config.read_text("utf-8")  # no machine paths
+    # Paths are stored relative to the run folder, never absolute (no machine paths).
+    import tomllib
+
+    saved = tomllib.loads(config.read_text("utf-8"))
+    assert not Path(saved["corpus"]).is_absolute()
+    assert not Path(saved["themes"]["codebook"]).is_absolute()
+    assert (seeds_run / saved["corpus"]).resolve() == SEEDS.resolve()
+    assert saved["embed"]["cache_dir"] == ""
 
 
 def test_existing_out_is_refused(seeds_run, capsys):
