@@ -380,6 +380,25 @@ def _fallback_partition(X: np.ndarray, k: int, random_state: int) -> tuple[np.nd
     return best[2].astype(np.int64), best[1]
 
 
+#: Up to this many segments the k nearest neighbours for UMAP are computed exactly with
+#: scikit-learn (fast at this size, and it spares UMAP's JIT-compiled search, several seconds
+#: of fixed cost per run); above it UMAP's own approximate search (pynndescent) is used.
+EXACT_KNN_MAX = 20_000
+
+
+def _knn(Z: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.neighbors import NearestNeighbors
+
+    nn = NearestNeighbors(n_neighbors=k, metric=metric, algorithm="brute").fit(Z)
+    dists, idx = nn.kneighbors(Z)
+    # Each point is its own first neighbour (as in UMAP's exact search), even for duplicates.
+    for row in np.flatnonzero(idx[:, 0] != np.arange(len(Z))):
+        others = [j for j in idx[row] if j != row][: k - 1]
+        idx[row] = [row, *others]
+        dists[row] = [0.0, *np.sort(dists[row])[1:k]]
+    return idx.astype(np.int32), np.maximum(dists, 0.0).astype(np.float32)
+
+
 def _reduce(X: np.ndarray, p: Mapping[str, Any], random_state: int, n_components: int, min_dist):
     """PCA (if the dimension is larger than ``pca_components``) then seeded UMAP."""
     import umap
@@ -392,17 +411,24 @@ def _reduce(X: np.ndarray, p: Mapping[str, Any], random_state: int, n_components
 
         Z = PCA(n_components=pca, random_state=random_state).fit_transform(X)
     n_neighbors = int(min(p["n_neighbors"], n - 1))
+    metric = p.get("metric", "cosine")
+    knn = (None, None, None)
+    if n <= EXACT_KNN_MAX:
+        idx, dists = _knn(Z, n_neighbors, metric)
+        knn = (idx, dists, None)
     with warnings.catch_warnings():
-        # umap warns that a fixed random_state disables parallelism: that is the point.
+        # umap warns that a fixed random_state disables parallelism (that is the point) and
+        # that a precomputed kNN without a search index cannot transform new data.
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", FutureWarning)
         reducer = umap.UMAP(
             n_neighbors=n_neighbors,
             n_components=n_components,
             min_dist=min_dist,
-            metric=p.get("metric", "cosine"),
+            metric=metric,
             random_state=random_state,
             init="spectral" if n > n_components + 1 else "random",
+            precomputed_knn=knn,
         )
         return np.asarray(reducer.fit_transform(Z), dtype=np.float64)
 
