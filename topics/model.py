@@ -223,7 +223,7 @@ def fit_topics(
         labels = fitted
         stability = topic_stability(labels, others)
 
-    surface = words.SurfaceForms(texts).surface
+    surface = words.SurfaceForms(texts, analyzer=analyzer).surface
     main_lang = pd.Series(languages).value_counts().index[0] if n else "ky"
     rows = []
     topic_ids = sorted(set(labels.tolist()))
