@@ -259,6 +259,25 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("topics"))
 
 
+def _retry_locked(fn, *, attempts: int = 60):
+    """Call ``fn``, retrying while another process holds the SQLite lock.
+
+    SQLite's busy timeout does not cover every case (changing the journal mode, a lock held
+    across a checkpoint), so concurrent runs retry with a growing pause for about a minute.
+    """
+    delay = 0.05
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            msg = str(exc).lower()
+            if ("locked" not in msg and "busy" not in msg) or attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 1.5, 2.0)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
@@ -280,21 +299,31 @@ class EmbeddingCache:
         self.path = self.folder / "embeddings.sqlite"
 
     def _connect(self) -> sqlite3.Connection:
+        def setup() -> sqlite3.Connection:
+            con = sqlite3.connect(self.path, timeout=60.0)
+            try:
+                # WAL lets readers and one writer work at once; the mode is stored in the
+                # file, so only the first run switches it.
+                if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    con.execute("PRAGMA journal_mode=WAL")
+                con.execute(
+                    "CREATE TABLE IF NOT EXISTS emb (model TEXT NOT NULL, kind TEXT NOT NULL, "
+                    "key BLOB NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL, "
+                    "PRIMARY KEY (model, kind, key))"
+                )
+            except BaseException:
+                con.close()
+                raise
+            return con
+
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            con = sqlite3.connect(self.path, timeout=120.0)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS emb (model TEXT NOT NULL, kind TEXT NOT NULL, "
-                "key BLOB NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL, "
-                "PRIMARY KEY (model, kind, key))"
-            )
+            return _retry_locked(setup)
         except (OSError, sqlite3.Error) as exc:
             raise TopicsError(
                 f"{self.path}: cannot open the embedding cache ({exc}); pass another "
                 "--cache-dir or set TOPICS_CACHE_DIR to a writable folder"
             ) from exc
-        return con
 
     def get(self, model: str, kind: str, texts: Sequence[str]) -> dict[int, np.ndarray]:
         """Cached vectors for the texts found, by position in ``texts``."""
@@ -333,9 +362,13 @@ class EmbeddingCache:
             for t, v in zip(texts, vectors, strict=True)
         ]
         con = self._connect()
-        try:
+
+        def write() -> None:
             with con:
                 con.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?, ?, ?)", rows)
+
+        try:
+            _retry_locked(write)
         finally:
             con.close()
 
