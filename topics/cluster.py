@@ -107,7 +107,9 @@ def default_params(n: int) -> dict[str, Any]:
         ``min_samples`` (5), ``cluster_selection_method`` ("eom"),
         ``project_language_directions`` (alignment step 2), ``fallback_k`` (0 = chosen by
         silhouette when HDBSCAN finds < 2 topics), ``context_weight`` (0.5: weight of the
-        neighbouring paragraphs of the same document when ``groups`` are given) and
+        neighbouring paragraphs of the same document when ``groups`` are given),
+        ``article_weight``/``article_size`` (1.0 / 10: weight of the document's mean,
+        scaled down for documents longer than 10 paragraphs) and
         ``guide_weight`` (2.0: weight of the codebook theme posterior when ``guide`` is
         given).
 
@@ -133,6 +135,8 @@ def default_params(n: int) -> dict[str, Any]:
         "project_language_directions": True,
         "fallback_k": 0,
         "context_weight": 0.5,
+        "article_weight": 1.0,
+        "article_size": 10,
         "guide_weight": 2.0,
     }
 
@@ -143,8 +147,18 @@ def _normalise(X: np.ndarray) -> np.ndarray:
     return (X / norms).astype(np.float32)
 
 
-def _with_context(X: np.ndarray, groups: Sequence[object], weight: float) -> np.ndarray:
-    """``X`` plus ``weight`` times the mean of each row's neighbours in the same group."""
+def _with_context(
+    X: np.ndarray,
+    groups: Sequence[object],
+    weight: float,
+    article_weight: float = 0.0,
+    article_size: int = 10,
+) -> np.ndarray:
+    """Each row read in context: ``X`` plus ``weight`` times the mean of its previous and next
+    row in the same group, plus the group's mean times ``article_weight`` scaled by
+    ``min(1, article_size / group size)``: a short document (a news item, a press release)
+    is mostly about one thing, a long paper covers several.
+    """
     g = np.asarray([str(x) for x in groups], dtype=object)
     n = len(X)
     nb = np.zeros_like(X, dtype=np.float64)
@@ -156,6 +170,11 @@ def _with_context(X: np.ndarray, groups: Sequence[object], weight: float) -> np.
     nb[same_next] += X[np.flatnonzero(same_next) + 1]
     cnt[same_next] += 1
     out = X + weight * nb / np.maximum(cnt, 1)
+    if article_weight:
+        for key in np.unique(g):
+            mask = g == key
+            scale = article_weight * min(1.0, article_size / mask.sum())
+            out[mask] += scale * X[mask].mean(axis=0)
     return _normalise(out.astype(np.float32))
 
 
@@ -534,7 +553,13 @@ def fit_clusters(
     if p["context"]:
         if len(groups) != n:
             raise ValueError(f"groups has {len(groups)} entries but embeddings has {n} rows")
-        features = _with_context(features, groups, float(p["context_weight"]))
+        features = _with_context(
+            features,
+            groups,
+            float(p["context_weight"]),
+            float(p["article_weight"]),
+            int(p["article_size"]),
+        )
     if features is not aligned:
         features = _normalise(features - features.mean(axis=0, keepdims=True))
 
