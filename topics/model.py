@@ -170,6 +170,10 @@ def fit_topics(
         params["min_cluster_size"] = int(min_cluster_size)
     if n_neighbors:
         params["n_neighbors"] = int(n_neighbors)
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=2 + stability_runs, desc="topics", unit="step", disable=not progress)
+    bar.set_postfix_str("clustering")
     clustered = cluster.fit_clusters(
         embeddings,
         languages=languages if align else None,
@@ -180,25 +184,30 @@ def fit_topics(
         guide=guide,
     )
     labels = np.asarray(clustered.labels, dtype=int)
+    bar.update()
 
     # Stability: the same pipeline with other seeds derived from this run's seed.
     rng = np.random.default_rng(random_state)
     extra_seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=stability_runs)]
-    others = [
-        np.asarray(
-            cluster.fit_clusters(
-                embeddings,
-                languages=languages if align else None,
-                random_state=s,
-                params=params,
-                max_outliers=max_outliers,
-                compute_coords=False,
-                groups=groups,
-                guide=guide,
-            ).labels
+    others = []
+    for s in extra_seeds:
+        bar.set_postfix_str("stability")
+        others.append(
+            np.asarray(
+                cluster.fit_clusters(
+                    embeddings,
+                    languages=languages if align else None,
+                    random_state=s,
+                    params=params,
+                    max_outliers=max_outliers,
+                    compute_coords=False,
+                    groups=groups,
+                    guide=guide,
+                ).labels
+            )
         )
-        for s in extra_seeds
-    ]
+        bar.update()
+    bar.set_postfix_str("topic words")
     stability = topic_stability(labels, others)
     ari = [float(adjusted_rand_score(labels, o)) for o in others]
 
@@ -272,6 +281,8 @@ def fit_topics(
         "ctfidf": "ClassTfidfTransformer(reduce_frequent_words=True)",
         "align_languages": align,
     }
+    bar.update()
+    bar.close()
     return TopicModel(
         topics=labels,
         coords=np.asarray(clustered.coords2d, dtype=float),
