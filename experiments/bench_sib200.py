@@ -15,7 +15,7 @@ Printed per configuration:
 With ``--seeds 0,1,2`` the default configuration is run with each seed and the pairwise ARI
 between runs is printed (stability).
 
-Embeddings are cached as ``.npy`` under ``--cache`` (default /tmp/topics_bench_cache).
+Embeddings are cached as ``.npy`` under ``--cache`` (default: topics_bench_cache in the system temporary folder).
 
 Usage::
 
@@ -28,6 +28,7 @@ import argparse
 import hashlib
 import itertools
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -105,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--seeds", type=str, default="", help="e.g. 0,1,2: stability (pairwise ARI)")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/eval/sib200")
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/topics_bench_cache"))
+    ap.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "topics_bench_cache"
+    )
     ap.add_argument("--no-raw", action="store_true", help="skip the raw (unaligned) run")
     args = ap.parse_args(argv)
 
