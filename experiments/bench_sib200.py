@@ -15,7 +15,8 @@ Printed per configuration:
 With ``--seeds 0,1,2`` the default configuration is run with each seed and the pairwise ARI
 between runs is printed (stability).
 
-Embeddings are cached as ``.npy`` under ``--cache`` (default: topics_bench_cache in the system temporary folder).
+Embeddings are cached as ``.npy`` under ``--cache`` (default: ``topics_bench_cache`` in the
+system temporary folder).
 
 Usage::
 
