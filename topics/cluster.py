@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from topics._context import group_keys, group_mean, neighbour_sum
+
 __all__ = [
     "ClusterResult",
     "align_languages",
@@ -159,22 +161,13 @@ def _with_context(
     ``min(1, article_size / group size)``: a short document (a news item, a press release)
     is mostly about one thing, a long paper covers several.
     """
-    g = np.asarray([str(x) for x in groups], dtype=object)
-    n = len(X)
-    nb = np.zeros_like(X, dtype=np.float64)
-    cnt = np.zeros((n, 1))
-    same_prev = np.r_[False, g[1:] == g[:-1]]
-    same_next = np.r_[g[:-1] == g[1:], False]
-    nb[same_prev] += X[np.flatnonzero(same_prev) - 1]
-    cnt[same_prev] += 1
-    nb[same_next] += X[np.flatnonzero(same_next) + 1]
-    cnt[same_next] += 1
+    g = group_keys(groups)
+    nb, cnt = neighbour_sum(X, g)
     out = X + weight * nb / np.maximum(cnt, 1)
     if article_weight:
-        for key in np.unique(g):
-            mask = g == key
-            scale = article_weight * min(1.0, article_size / mask.sum())
-            out[mask] += scale * X[mask].mean(axis=0)
+        _, inverse, sizes = np.unique(g, return_inverse=True, return_counts=True)
+        scale = article_weight * np.minimum(1.0, article_size / sizes[inverse])
+        out += scale[:, None] * group_mean(X, g)
     return _normalise(out.astype(np.float32))
 
 

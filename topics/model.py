@@ -9,6 +9,7 @@ BERTopic's English default, which strips every non-ASCII character before c-TF-I
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -174,15 +175,17 @@ def fit_topics(
 
     bar = tqdm(total=2 + stability_runs, desc="topics", unit="step", disable=not progress)
     bar.set_postfix_str("clustering")
-    clustered = cluster.fit_clusters(
+    # The main run and the stability runs differ only in their seed.
+    fit = functools.partial(
+        cluster.fit_clusters,
         embeddings,
         languages=languages if align else None,
-        random_state=random_state,
         params=params,
         max_outliers=max_outliers,
         groups=groups,
         guide=guide,
     )
+    clustered = fit(random_state=random_state)
     labels = np.asarray(clustered.labels, dtype=int)
     bar.update()
 
@@ -192,20 +195,7 @@ def fit_topics(
     others = []
     for s in extra_seeds:
         bar.set_postfix_str("stability")
-        others.append(
-            np.asarray(
-                cluster.fit_clusters(
-                    embeddings,
-                    languages=languages if align else None,
-                    random_state=s,
-                    params=params,
-                    max_outliers=max_outliers,
-                    compute_coords=False,
-                    groups=groups,
-                    guide=guide,
-                ).labels
-            )
-        )
+        others.append(np.asarray(fit(random_state=s, compute_coords=False).labels))
         bar.update()
     bar.set_postfix_str("topic words")
     stability = topic_stability(labels, others)

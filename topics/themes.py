@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from topics._context import group_keys, group_mean, neighbour_sum
 from topics.errors import TopicsError
 
 __all__ = [
@@ -215,14 +216,6 @@ def _robust_z(x: np.ndarray) -> np.ndarray:
     return (x - med) / (mad if mad > 1e-12 else 1.0)
 
 
-def _group_mean(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(values)
-    for k in np.unique(keys):
-        mask = keys == k
-        out[mask] = values[mask].mean(axis=0)
-    return out
-
-
 def combine_scores(
     proto: np.ndarray,
     lexical: np.ndarray | None = None,
@@ -265,18 +258,11 @@ def combine_scores(
     score = base.copy()
     n = score.shape[0]
     if groups is not None and n > 1:
-        g = np.asarray([str(x) for x in groups])
+        g = group_keys(groups)
         if w_article:
-            score += w_article * _group_mean(base, g)
+            score += w_article * group_mean(base, g)
         if w_neighbours:
-            nb = np.zeros_like(base)
-            cnt = np.zeros((n, 1))
-            same_prev = np.r_[False, g[1:] == g[:-1]]
-            same_next = np.r_[g[:-1] == g[1:], False]
-            nb[same_prev] += base[np.flatnonzero(same_prev) - 1]
-            cnt[same_prev] += 1
-            nb[same_next] += base[np.flatnonzero(same_next) + 1]
-            cnt[same_next] += 1
+            nb, cnt = neighbour_sum(base, g)
             has = cnt[:, 0] > 0
             # Paragraphs without neighbours count their own score, so all rows share a scale.
             nb[~has] = base[~has]
@@ -285,7 +271,7 @@ def combine_scores(
         score += (w_article + w_neighbours) * base
     if topics is not None and w_topic:
         t = np.asarray(topics)
-        tm = _group_mean(base, t)
+        tm = group_mean(base, t)
         tm[t < 0] = base[t < 0]
         score += w_topic * tm
     return score

@@ -1,0 +1,58 @@
+"""Reading paragraphs in context: means over neighbouring rows and over groups.
+
+Shared by :mod:`topics.themes` (theme evidence from the surrounding paragraphs and the
+article) and :mod:`topics.cluster` (clustering features read in context).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["group_keys", "group_mean", "neighbour_sum"]
+
+
+def group_keys(groups: Sequence[object]) -> np.ndarray:
+    """Group labels as an array of strings (``doc_id/article`` keys, topic ids, ...)."""
+    return np.asarray([str(x) for x in groups], dtype=object)
+
+
+def neighbour_sum(values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sum and count of each row's previous and next row within the same group.
+
+    Their mean is ``total / np.maximum(count, 1)`` (zero for rows without a neighbour).
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n, d)
+        Rows in reading order.
+    keys : numpy.ndarray, shape (n,)
+        Group of each row (see :func:`group_keys`).
+
+    Returns
+    -------
+    total : numpy.ndarray of float64, shape (n, d)
+        Sum of the neighbouring rows (zero for rows without a neighbour in their group).
+    count : numpy.ndarray of float64, shape (n, 1)
+        Number of neighbours (0, 1 or 2).
+    """
+    n = len(values)
+    total = np.zeros(values.shape, dtype=np.float64)
+    count = np.zeros((n, 1))
+    same_prev = np.r_[False, keys[1:] == keys[:-1]]
+    same_next = np.r_[keys[:-1] == keys[1:], False]
+    total[same_prev] += values[np.flatnonzero(same_prev) - 1]
+    count[same_prev] += 1
+    total[same_next] += values[np.flatnonzero(same_next) + 1]
+    count[same_next] += 1
+    return total, count
+
+
+def group_mean(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Each row replaced by the mean of its group's rows (same dtype as ``values``)."""
+    out = np.zeros_like(values)
+    for k in np.unique(keys):
+        mask = keys == k
+        out[mask] = values[mask].mean(axis=0)
+    return out
