@@ -104,6 +104,15 @@ def test_align_languages_rejects_bad_input():
         cluster.align_languages(np.zeros(3), ["ky", "ru", "en"])
 
 
+def test_umap_kernels_use_numba_disk_cache(fitted):
+    # fit_clusters turns on numba's on-disk cache for UMAP's kernels (~8 s per run saved).
+    import umap.umap_
+    from numba.core.caching import FunctionCache
+
+    assert isinstance(umap.umap_.smooth_knn_dist._cache, FunctionCache)
+    assert isinstance(umap.umap_.compute_membership_strengths._cache, FunctionCache)
+
+
 def test_same_seed_identical_labels(blobs, fitted):
     X, _, langs = blobs
     again = cluster.fit_clusters(X, languages=langs, random_state=0, compute_coords=False)

@@ -71,6 +71,12 @@ def test_stopwords_drop_content_words():
     assert w.stopwords("xx") == frozenset()
 
 
+def test_spacy_kyrgyz_list_read_without_importing_spacy():
+    from spacy.lang.ky.stop_words import STOP_WORDS
+
+    assert w._spacy_ky_stopwords() == frozenset(STOP_WORDS)
+
+
 @pytest.mark.parametrize(
     ("form", "lemma"),
     [

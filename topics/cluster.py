@@ -411,10 +411,36 @@ def _knn(Z: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
     return idx.astype(np.int32), np.maximum(dists, 0.0).astype(np.float32)
 
 
+def _cache_umap_kernels() -> None:
+    """Let numba keep UMAP's compiled kernels on disk, so only the first run compiles them.
+
+    umap-learn jit-compiles its neighbour-graph and layout kernels without numba's on-disk
+    cache: every process spent ~8 s of a seed-corpus run compiling them again. Turning the
+    cache on (what ``@numba.njit(cache=True)`` does) stores them where numba stores any
+    cached function (``__pycache__`` beside umap, or ``NUMBA_CACHE_DIR``). Results are
+    unchanged; anything unexpected in numba's or umap's internals leaves this a no-op.
+    """
+    try:
+        import umap.layouts
+        import umap.umap_
+        from numba.core.caching import NullCache
+        from numba.core.dispatcher import Dispatcher
+    except ImportError:  # pragma: no cover - other numba/umap layouts
+        return
+    for module in (umap.umap_, umap.layouts):
+        for obj in list(vars(module).values()):
+            if isinstance(obj, Dispatcher) and isinstance(getattr(obj, "_cache", None), NullCache):
+                try:
+                    obj.enable_caching()
+                except Exception:  # pragma: no cover - e.g. an unwritable cache location
+                    pass
+
+
 def _reduce(X: np.ndarray, p: Mapping[str, Any], random_state: int, n_components: int, min_dist):
     """PCA (if the dimension is larger than ``pca_components``) then seeded UMAP."""
     import umap
 
+    _cache_umap_kernels()
     n = len(X)
     Z = X
     pca = int(p.get("pca_components") or 0)

@@ -138,6 +138,35 @@ def _resource_text(package: str, name: str) -> str:
     return resources.files(package).joinpath(name).read_text(encoding="utf-8")
 
 
+def _spacy_ky_stopwords() -> frozenset[str]:
+    """spaCy's Kyrgyz stop words (``spacy/lang/ky/stop_words.py``).
+
+    The list is a literal in that file; reading it with :mod:`ast` avoids importing spaCy,
+    which costs ~2 s a run. Falls back to the import if the file is not where expected.
+    """
+    import ast
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("spacy")
+    if spec is not None and spec.origin:
+        path = Path(spec.origin).parent / "lang" / "ky" / "stop_words.py"
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            tree = ast.Module(body=[], type_ignores=[])
+        strings = [
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        ]
+        if strings:
+            return frozenset(max(strings, key=len).split())
+    from spacy.lang.ky.stop_words import STOP_WORDS  # pragma: no cover
+
+    return frozenset(STOP_WORDS)  # pragma: no cover
+
+
 @functools.cache
 def stopwords(lang: str) -> frozenset[str]:
     """Stop words of a language (lowercase).
@@ -162,9 +191,7 @@ def stopwords(lang: str) -> frozenset[str]:
     True
     """
     if lang == "ky":
-        from spacy.lang.ky.stop_words import STOP_WORDS
-
-        words = (set(STOP_WORDS) - KY_SPACY_CONTENT) | set(_KY_EXTRA)
+        words = (set(_spacy_ky_stopwords()) - KY_SPACY_CONTENT) | set(_KY_EXTRA)
     elif lang in ("ru", "en"):
         import stopwordsiso
 
