@@ -139,7 +139,7 @@ def _resource_text(package: str, name: str) -> str:
 
 
 def _spacy_ky_stopwords() -> frozenset[str]:
-    """spaCy's Kyrgyz stop words (``spacy/lang/ky/stop_words.py``).
+    """Kyrgyz stop words of spaCy (``spacy/lang/ky/stop_words.py``).
 
     The list is a literal in that file; reading it with :mod:`ast` avoids importing spaCy,
     which costs ~2 s a run. Falls back to the import if the file is not where expected.
