@@ -8,7 +8,7 @@ paragraphs' topics) is compared with its category: AMI, ARI, outlier share, topi
 
 Usage::
 
-    python experiments/bench_articles.py [--lang kir_Cyrl] [--seed 0]
+    python experiments/bench_articles.py [--lang kir_Cyrl] [--seed 0] [--layout block]
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIB = ROOT.parent / "shared" / "eval" / "sib200"
 
 
-def build(sib: Path, lang: str, folder: Path, seed: int) -> pd.DataFrame:
+def build(
+    sib: Path, lang: str, folder: Path, seed: int, layout: str = "paragraphs"
+) -> pd.DataFrame:
     frames = [
         pd.read_csv(sib / lang / f"{s}.tsv", sep="\t", quoting=3) for s in ("train", "dev", "test")
     ]
@@ -46,7 +48,8 @@ def build(sib: Path, lang: str, folder: Path, seed: int) -> pd.DataFrame:
             chunk = texts[i : i + size]
             i += size
             name = f"a{k:04d}.txt"
-            (folder / name).write_text("\n\n".join(chunk) + "\n", "utf-8")
+            sep = "\n\n" if layout == "paragraphs" else " "
+            (folder / name).write_text(sep.join(chunk) + "\n", "utf-8")
             rows.append({"doc_id": f"a{k:04d}", "category": cat})
             k += 1
     return pd.DataFrame(rows)
@@ -57,10 +60,16 @@ def main() -> None:
     ap.add_argument("--sib", type=Path, default=DEFAULT_SIB)
     ap.add_argument("--lang", default="kir_Cyrl")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--layout",
+        choices=["paragraphs", "block"],
+        default="paragraphs",
+        help="one sentence per paragraph (default) or each article as one paragraph",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        labels = build(args.sib, args.lang, tmp / "corpus", args.seed)
+        labels = build(args.sib, args.lang, tmp / "corpus", args.seed, args.layout)
         out = tmp / "run"
         cmd = [sys.executable, "-m", "topics.cli", "run", str(tmp / "corpus"), "--out", str(out),
                "--quiet", "--no-report", "--seed", str(args.seed)]  # fmt: skip
