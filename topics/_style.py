@@ -62,6 +62,7 @@ __all__ = [
     "load_similarity",
     "is_paragraph_level",
     "interval",
+    "comparison_rows",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe palette; yellow last (weak contrast on white).
@@ -343,3 +344,39 @@ def interval(rec: pd.Series) -> tuple[float, float, str]:
     if not (math.isnan(slo) or math.isnan(shi)):
         return slo, shi, "paragraph"
     return float("nan"), float("nan"), "none"
+
+
+def comparison_rows(
+    result: Result, by: str | None, kind: str
+) -> tuple[pd.DataFrame, list[str], str]:
+    """The prevalence rows of one comparison, with a display label per item.
+
+    Returns the rows (``group`` as str, ``_label`` the item's label), the labels in table
+    order and the resolved ``by`` (``None``: ``focus`` if compared, else the first one).
+    """
+    if result.prevalence is None or result.prevalence.empty:
+        raise ValueError("this result has no prevalence table; run `topics run` first")
+    p = result.prevalence
+    available = sorted({str(b) for b in p["by"].dropna()})
+    if by is None:
+        by = "focus" if "focus" in available else available[0]
+    if by not in available:
+        raise ValueError(f"no comparison by {by!r} in this result; available: {available}")
+    p = p[(p["by"].astype(str) == by) & (p["kind"] == kind)].copy()
+    if p.empty:
+        raise ValueError(f"no {kind} rows in the prevalence table for by={by!r}")
+    p["group"] = p["group"].astype(str)
+    key = "theme" if kind == "theme" else "topic"
+    p["_label"] = [
+        (short_label(k, lab) if kind == "topic" else str(lab))
+        if isinstance(lab, str) and lab
+        else str(k)
+        for lab, k in zip(p.get("label", p[key]), p[key], strict=True)
+    ]
+    if kind == "topic":
+        p["_label"] = [
+            f"{k}: {lab}" if lab != str(k) else lab
+            for k, lab in zip(p[key], p["_label"], strict=True)
+        ]
+    labels = list(dict.fromkeys(p["_label"]))
+    return p, labels, by

@@ -43,6 +43,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from topics import _stats
+from topics._stats import benjamini_hochberg
 from topics.errors import TopicsError
 
 __all__ = ["compare", "prevalence", "differences", "default_by", "benjamini_hochberg"]
@@ -209,137 +211,6 @@ def _rng(random_state, *keys: str) -> np.random.Generator:
     return np.random.default_rng([int(random_state)] + [zlib.crc32(k.encode()) for k in keys])
 
 
-def _wilson(x, n, z):
-    """Wilson score interval for ``x`` successes in ``n`` trials (arrays broadcast)."""
-    x, n = np.asarray(x, float), np.asarray(n, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(n > 0, x / n, np.nan)
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-
-
-def _icc(counts: np.ndarray, sizes: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Intra-document correlation per item, nested ANOVA estimator pooled over groups.
-
-    ``counts`` (n_docs, n_items), ``sizes`` (n_docs,), ``group`` (n_docs,) integer codes.
-    Returns (n_items,) values in [0, 1], NaN when no group has two documents.
-    """
-    n_docs, n_groups = len(sizes), len(np.unique(group))
-    df_b, df_w = n_docs - n_groups, sizes.sum() - n_docs
-    if df_b < 1:
-        return np.full(counts.shape[1], np.nan)
-    g_counts = np.zeros((n_groups, counts.shape[1]))
-    np.add.at(g_counts, group, counts)
-    g_sizes = np.bincount(group, weights=sizes, minlength=n_groups)
-    p_doc = counts / sizes[:, None]
-    p_grp = g_counts[group] / g_sizes[group][:, None]
-    msb = (sizes[:, None] * (p_doc - p_grp) ** 2).sum(0) / df_b
-    msw = (sizes[:, None] * p_doc * (1 - p_doc)).sum(0) / max(df_w, 1)
-    n0 = (sizes.sum() - (np.bincount(group, weights=sizes**2) / g_sizes).sum()) / df_b
-    var_b = np.maximum(0.0, (msb - msw) / n0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.where(var_b + msw > 0, var_b / (var_b + msw), 0.0)
-    return np.clip(rho, 0, 1)
-
-
-def _pooled_interval(counts, sizes, rho, df, confidence):
-    """Beta-binomial Wilson interval for one group: (low, high) per item."""
-    n_total = sizes.sum()
-    deff = (sizes[:, None] * (1 + (sizes[:, None] - 1) * rho[None, :])).sum(0) / n_total
-    n_eff = n_total / deff
-    x_eff = counts.sum(0) / n_total * n_eff
-    t = stats.t.ppf(0.5 + confidence / 2, df) if df >= 1 else np.nan
-    low, high = _wilson(x_eff, n_eff, t)
-    return low, high
-
-
-def _boot_shares(counts, sizes, rng, n_boot):
-    """Document-bootstrap replicates of the group shares: (n_boot, n_items)."""
-    m = len(sizes)
-    draws = rng.integers(0, m, size=(n_boot, m)) + (np.arange(n_boot) * m)[:, None]
-    w = np.bincount(draws.ravel(), minlength=n_boot * m).reshape(n_boot, m).astype(float)
-    return (w @ counts) / (w @ sizes)[:, None]
-
-
-def _percentile(reps, confidence, m):
-    """Expanded percentile interval (Hesterberg 2015) for a bootstrap over ``m`` documents.
-
-    The plain percentile interval is too narrow with few clusters (its variance is (m-1)/m of
-    the unbiased one and it uses a normal, not a t, quantile); the expanded interval takes the
-    quantiles at the tail probability whose normal quantile is sqrt(m/(m-1)) t_{m-1}.
-    """
-    t = stats.t.ppf(0.5 + confidence / 2, m - 1)
-    tail = stats.norm.cdf(-math.sqrt(m / (m - 1)) * t)
-    return np.quantile(reps, tail, axis=0), np.quantile(reps, 1 - tail, axis=0)
-
-
-def _permutation_p(counts, sizes, n_a, n_perm, rng):
-    """Two-sided permutation p-value of the share difference, permuting documents.
-
-    The first ``n_a`` rows of ``counts`` belong to group a. Exact when the number of distinct
-    assignments is at most ``n_perm``.
-    """
-    m = len(sizes)
-    n_assign = math.comb(m, n_a)
-    if n_assign <= n_perm:
-        assign = np.zeros((n_assign, m))
-        for i, chosen in enumerate(itertools.combinations(range(m), n_a)):
-            assign[i, list(chosen)] = 1.0
-        exact = True
-    else:
-        base = np.r_[np.ones(n_a), np.zeros(m - n_a)]
-        assign = rng.permuted(np.tile(base, (n_perm, 1)), axis=1)
-        exact = False
-    total_c, total_n = counts.sum(0), sizes.sum()
-
-    def diff(a):
-        ca, na = a @ counts, a @ sizes
-        return ca / na[:, None] - (total_c - ca) / (total_n - na)[:, None]
-
-    obs = diff(np.r_[np.ones(n_a), np.zeros(m - n_a)][None, :])[0]
-    perm = diff(assign)
-    # a tolerance so that ties in floating point count as ties
-    extreme = (np.abs(perm) >= np.abs(obs) - 1e-12).sum(0)
-    if exact:
-        return extreme / n_assign
-    return (extreme + 1) / (n_perm + 1)
-
-
-def benjamini_hochberg(p) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values); NaN entries are ignored.
-
-    Parameters
-    ----------
-    p : array-like of float, shape (n,)
-
-    Returns
-    -------
-    numpy.ndarray, shape (n,)
-        ``q >= p``, monotone in ``p``, at most 1.
-
-    Examples
-    --------
-    >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(3)
-    array([0.03, 0.04, 0.04])
-    """
-    p = np.asarray(p, dtype=float)
-    q = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    m = int(ok.sum())
-    if m == 0:
-        return q
-    pv = p[ok]
-    order = np.argsort(pv, kind="stable")
-    ranked = pv[order] * m / np.arange(1, m + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(ranked, 1.0)
-    q[ok] = out
-    return q
-
-
 @dataclass
 class _Grouping:
     by: str
@@ -371,7 +242,7 @@ def _grouping(segments: pd.DataFrame, by: str) -> tuple[_Grouping, np.ndarray]:
 def _prevalence_rows(g, counts, items, confidence, n_boot, min_docs, random_state):
     z = stats.norm.ppf(0.5 + confidence / 2)
     n_groups, n_items = len(g.names), counts.shape[1]
-    rho = _icc(counts, g.unit_sizes, g.doc_group)
+    rho = _stats.icc(counts, g.unit_sizes, g.doc_group)
     df = len(g.unit_sizes) - n_groups
     rows = []
     for gi, name in enumerate(g.names):
@@ -379,15 +250,15 @@ def _prevalence_rows(g, counts, items, confidence, n_boot, min_docs, random_stat
         c, s = counts[sel], g.unit_sizes[sel]
         x, n = c.sum(0), s.sum()
         share = x / n
-        seg_low, seg_high = _wilson(x, n, z)
+        seg_low, seg_high = _stats.wilson(x, n, z)
         if g.by in PSEUDO_BY:
             low, high, method = seg_low, seg_high, PARAGRAPH_METHOD
         elif g.n_docs[gi] >= min_docs:
-            reps = _boot_shares(c, s, _rng(random_state, g.by, name, items.kind), n_boot)
-            low, high = _percentile(reps, confidence, int(g.n_docs[gi]))
+            reps = _stats.boot_shares(c, s, _rng(random_state, g.by, name, items.kind), n_boot)
+            low, high = _stats.percentile_interval(reps, confidence, int(g.n_docs[gi]))
             method = BOOT_METHOD
         elif df >= 1:
-            low, high = _pooled_interval(c, s, rho, df, confidence)
+            low, high = _stats.pooled_interval(c, s, rho, df, confidence)
             method = f"beta-binomial (document effect from {len(g.unit_sizes)} docs, df={df})"
         else:
             low = high = np.full(n_items, np.nan)
@@ -410,7 +281,7 @@ def _prevalence_rows(g, counts, items, confidence, n_boot, min_docs, random_stat
 
 
 def _difference_rows(g, counts, items, confidence, n_boot, n_perm, min_docs, random_state):
-    rho = _icc(counts, g.unit_sizes, g.doc_group)
+    rho = _stats.icc(counts, g.unit_sizes, g.doc_group)
     rho_docs, df = g.unit_sizes, len(g.unit_sizes) - len(g.names)
     rows = []
     for ia, ib in itertools.combinations(range(len(g.names)), 2):
@@ -421,19 +292,20 @@ def _difference_rows(g, counts, items, confidence, n_boot, n_perm, min_docs, ran
         diff = pa - pb
         rng = _rng(random_state, g.by, a, b, items.kind)
         if g.n_docs[ia] >= min_docs and g.n_docs[ib] >= min_docs:
-            reps = _boot_shares(ca, na, rng, n_boot) - _boot_shares(cb, nb, rng, n_boot)
-            low, high = _percentile(reps, confidence, int(min(g.n_docs[ia], g.n_docs[ib])))
+            reps = _stats.boot_shares(ca, na, rng, n_boot) - _stats.boot_shares(cb, nb, rng, n_boot)
+            m = int(min(g.n_docs[ia], g.n_docs[ib]))
+            low, high = _stats.percentile_interval(reps, confidence, m)
             method = "document bootstrap stratified by group (expanded percentile)"
         elif df >= 1:
-            la, ha = _pooled_interval(ca, na, rho, df, confidence)
-            lb, hb = _pooled_interval(cb, nb, rho, df, confidence)
+            la, ha = _stats.pooled_interval(ca, na, rho, df, confidence)
+            lb, hb = _stats.pooled_interval(cb, nb, rho, df, confidence)
             low = diff - np.sqrt((pa - la) ** 2 + (hb - pb) ** 2)
             high = diff + np.sqrt((ha - pa) ** 2 + (pb - lb) ** 2)
             method = f"beta-binomial Newcombe (document effect from {len(rho_docs)} docs, df={df})"
         else:
             low = high = np.full(len(diff), np.nan)
             method = NOT_ESTIMABLE
-        p = _permutation_p(np.vstack([ca, cb]), np.r_[na, nb], len(na), n_perm, rng)
+        p = _stats.permutation_p(np.vstack([ca, cb]), np.r_[na, nb], len(na), n_perm, rng)
         rows.append(
             _items_frame(g.by, items, group_a=a, group_b=b)
             | {

@@ -34,6 +34,7 @@ from topics._style import (
     SEQUENTIAL,
     apply_style,
     color_for,
+    comparison_rows,
     doc_labels,
     interval,
     is_paragraph_level,
@@ -300,31 +301,7 @@ def group_comparison(
     plotly.graph_objects.Figure
         Hover and a note under the plot give each interval's method and number of documents.
     """
-    if result.prevalence is None or result.prevalence.empty:
-        raise ValueError("this result has no prevalence table; run `topics run` first")
-    p = result.prevalence
-    available = sorted({str(b) for b in p["by"].dropna()})
-    if by is None:
-        by = "focus" if "focus" in available else available[0]
-    if by not in available:
-        raise ValueError(f"no comparison by {by!r} in this result; available: {available}")
-    p = p[(p["by"].astype(str) == by) & (p["kind"] == kind)].copy()
-    if p.empty:
-        raise ValueError(f"no {kind} rows in the prevalence table for by={by!r}")
-    p["group"] = p["group"].astype(str)
-    key = "theme" if kind == "theme" else "topic"
-    p["_label"] = [
-        (short_label(k, lab) if kind == "topic" else str(lab))
-        if isinstance(lab, str) and lab
-        else str(k)
-        for lab, k in zip(p.get("label", p[key]), p[key], strict=True)
-    ]
-    if kind == "topic":
-        p["_label"] = [
-            f"{k}: {lab}" if lab != str(k) else lab
-            for k, lab in zip(p[key], p["_label"], strict=True)
-        ]
-    labels = list(dict.fromkeys(p["_label"]))
+    p, labels, by = comparison_rows(result, by, kind)
     groups = sorted(p["group"].unique())
     step = 0.6 / max(len(groups), 1)
     fig = go.Figure()

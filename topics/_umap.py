@@ -1,0 +1,96 @@
+"""Dimension reduction for the cluster stage: PCA, then seeded UMAP on an exact kNN graph.
+
+Kept apart from :mod:`topics.cluster` because it deals with umap-learn's machinery: the
+exact scikit-learn neighbour search for corpora up to :data:`EXACT_KNN_MAX` segments and
+numba's on-disk cache for UMAP's compiled kernels.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+#: Up to this many segments the k nearest neighbours for UMAP are computed exactly with
+#: scikit-learn (fast at this size, and it spares UMAP's JIT-compiled search, several seconds
+#: of fixed cost per run); above it UMAP's own approximate search (pynndescent) is used.
+EXACT_KNN_MAX = 20_000
+
+
+def _knn(Z: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.neighbors import NearestNeighbors
+
+    nn = NearestNeighbors(n_neighbors=k, metric=metric, algorithm="brute").fit(Z)
+    dists, idx = nn.kneighbors(Z)
+    # Each point is its own first neighbour (as in UMAP's exact search), even for duplicates.
+    for row in np.flatnonzero(idx[:, 0] != np.arange(len(Z))):
+        others = [j for j in idx[row] if j != row][: k - 1]
+        idx[row] = [row, *others]
+        dists[row] = [0.0, *np.sort(dists[row])[1:k]]
+    return idx.astype(np.int32), np.maximum(dists, 0.0).astype(np.float32)
+
+
+def _cache_umap_kernels() -> None:
+    """Let numba keep UMAP's compiled kernels on disk, so only the first run compiles them.
+
+    umap-learn jit-compiles its neighbour-graph and layout kernels without numba's on-disk
+    cache: every process spent ~8 s of a seed-corpus run compiling them again. Turning the
+    cache on (what ``@numba.njit(cache=True)`` does) stores them where numba stores any
+    cached function (``__pycache__`` beside umap, or ``NUMBA_CACHE_DIR``). Results are
+    unchanged; anything unexpected in numba's or umap's internals leaves this a no-op.
+    """
+    try:
+        import umap.layouts
+        import umap.umap_
+        from numba.core.caching import NullCache
+        from numba.core.dispatcher import Dispatcher
+    except ImportError:  # pragma: no cover - other numba/umap layouts
+        return
+    for module in (umap.umap_, umap.layouts):
+        for obj in list(vars(module).values()):
+            if isinstance(obj, Dispatcher) and isinstance(getattr(obj, "_cache", None), NullCache):
+                try:
+                    obj.enable_caching()
+                except Exception:  # pragma: no cover - e.g. an unwritable cache location
+                    pass
+
+
+def reduce(X: np.ndarray, p: Mapping[str, Any], random_state: int, n_components: int, min_dist):
+    """PCA (if the dimension is larger than ``pca_components``) then seeded UMAP.
+
+    ``p`` holds ``n_neighbors``, optional ``pca_components`` and ``metric`` (see
+    :func:`topics.cluster.default_params`). Returns float64 coordinates, shape (n, n_components).
+    """
+    import umap
+
+    _cache_umap_kernels()
+    n = len(X)
+    Z = X
+    pca = int(p.get("pca_components") or 0)
+    if pca and X.shape[1] > pca and n > pca:
+        from sklearn.decomposition import PCA
+
+        Z = PCA(n_components=pca, random_state=random_state).fit_transform(X)
+    n_neighbors = int(min(p["n_neighbors"], n - 1))
+    metric = p.get("metric", "cosine")
+    knn = (None, None, None)
+    if n <= EXACT_KNN_MAX:
+        idx, dists = _knn(Z, n_neighbors, metric)
+        knn = (idx, dists, None)
+    with warnings.catch_warnings():
+        # umap warns that a fixed random_state disables parallelism (that is the point) and
+        # that a precomputed kNN without a search index cannot transform new data.
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        reducer = umap.UMAP(
+            n_neighbors=n_neighbors,
+            n_components=n_components,
+            min_dist=min_dist,
+            metric=metric,
+            random_state=random_state,
+            init="spectral" if n > n_components + 1 else "random",
+            precomputed_knn=knn,
+        )
+        return np.asarray(reducer.fit_transform(Z), dtype=np.float64)
