@@ -8,11 +8,14 @@ paragraphs, identified by a verbatim quote):
 - theme macro-F1: per theme, TP = assigned t and t is a label; FP = assigned t, not a label;
   FN = t is the paragraph's first (main) label and the assignment is not one of its labels;
 - topic AMI / NMI: the paragraphs' topics against their main hand-coded theme;
-- stability: pairwise ARI of topic assignments between seeds; byte-identical rerun check.
+- stability: pairwise ARI of topic assignments between seeds; byte-identical rerun check;
+- with ``--codebook-samples N``: theme accuracy and macro-F1 with N random reduced versions
+  of the codebook (fewer keywords, sometimes no description), a check that theme assignment
+  does not depend on one rich, carefully written codebook.
 
 Usage::
 
-    python experiments/bench_seeds.py [--seeds 0 1 2]
+    python experiments/bench_seeds.py [--seeds 0 1 2] [--codebook-samples 30]
 """
 
 from __future__ import annotations
@@ -69,6 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--labels", type=Path, default=ROOT / "experiments" / "seed_labels.csv")
     ap.add_argument("--codebook", type=Path, default=ROOT / "experiments" / "codebook.toml")
+    ap.add_argument(
+        "--codebook-samples",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also score N random reduced versions of the codebook (each theme keeps a random "
+        "subset of its keywords, and loses its description with probability 0.3)",
+    )
     args = ap.parse_args(argv)
 
     from topics.config import RunConfig
@@ -121,7 +132,58 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if aris:
         print(f"pairwise ARI between seeds: {', '.join(f'{x:.3f}' for x in aris)}")
+    if args.codebook_samples:
+        reduced_codebooks(args.codebook, labels, args.codebook_samples)
     return 0
+
+
+def reduced_codebooks(codebook: Path, labels: pd.DataFrame, n: int, seed: int = 0) -> None:
+    """Theme scores with random reduced codebooks: how much they rely on a rich codebook."""
+    import tempfile
+    import tomllib
+
+    import tomli_w
+
+    from topics.config import RunConfig
+    from topics.pipeline import run
+
+    full = tomllib.loads(codebook.read_text("utf-8"))["theme"]
+    rng = np.random.default_rng(seed)
+    scores = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(n):
+            themes = []
+            for t in full:
+                kw = list(t.get("keywords", []))
+                keep = (
+                    sorted(
+                        rng.choice(len(kw), size=int(rng.integers(0, len(kw) + 1)), replace=False)
+                    )
+                    if kw
+                    else []
+                )
+                desc = t.get("description", "") if rng.random() > 0.3 else ""
+                if not keep and not desc:
+                    desc = t.get("description", "")
+                themes.append(
+                    {"name": t["name"], "description": desc, "keywords": [kw[j] for j in keep]}
+                )
+            path = Path(tmp) / f"codebook_{i}.toml"
+            path.write_text(tomli_w.dumps({"theme": themes}), "utf-8")
+            cfg = RunConfig(corpus=str(ROOT / "seeds"), seed=0)
+            cfg.themes.codebook = str(path)
+            cfg.topics.stability_runs = 0
+            seg = run(cfg).segments
+            m = match_labels(seg, labels)
+            m = m[m["n_hits"] == 1]
+            m = m[seg.loc[m["idx"], "topic"].notna().to_numpy()]
+            scores.append(theme_metrics(seg.loc[m["idx"], "theme"].tolist(), m["gold"].tolist()))
+    acc = np.array([s["accuracy"] for s in scores])
+    f1 = np.array([s["macro_f1"] for s in scores])
+    print(
+        f"{n} reduced codebooks: theme accuracy mean {acc.mean():.3f} (min {acc.min():.3f}), "
+        f"macro-F1 mean {f1.mean():.3f} (min {f1.min():.3f})"
+    )
 
 
 if __name__ == "__main__":

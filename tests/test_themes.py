@@ -7,11 +7,13 @@ from topics.errors import TopicsError
 from topics.themes import (
     Theme,
     assign_themes,
+    codebook_scores,
     combine_scores,
     lexical_scores,
     load_codebook,
     name_topics,
     parse_codebook,
+    prototype_bias,
     prototype_scores,
     theme_queries,
 )
@@ -61,8 +63,38 @@ def test_codebook_file_errors(tmp_path):
 
 def test_theme_queries_owner():
     texts, owner = theme_queries([Theme("a", "desc", ("k1", "k2")), Theme("b", "", ("k3",))])
-    assert texts == ["a: desc", "k1", "k2", "b", "k3"]
-    assert owner.tolist() == [0, 0, 0, 1, 1]
+    assert texts == ["a: desc", "desc", "a", "k1", "k2", "b", "k3"]
+    assert owner.tolist() == [0, 0, 0, 0, 0, 1, 1]
+
+
+def test_theme_queries_cut_description_into_clauses_without_duplicates():
+    texts, _ = theme_queries([Theme("gender", "gender, girls' education; women and equality")])
+    assert texts == [
+        "gender: gender, girls' education; women and equality",
+        "gender",
+        "girls' education",
+        "women",
+        "equality",
+    ]
+
+
+def test_prototype_bias_penalises_prototypes_that_attract_everything():
+    # Theme 0 has one specific prototype; theme 1 has a generic one close to every other
+    # prototype as well as its own specific one.
+    e = np.eye(4)
+    generic = np.ones(4) / 2.0
+    queries = np.vstack([e[0], e[1], generic, e[2]])
+    owner = np.array([0, 1, 1, 2])
+    bias = prototype_bias(queries, owner, 3, top_k=1)
+    assert bias[1] > bias[0] and bias[1] > bias[2]
+    # A passage equally close to theme 0 and to the generic prototype goes to theme 0 once
+    # the bias is removed, not before.
+    passage = (e[0] + generic) / np.linalg.norm(e[0] + generic)
+    raw = prototype_scores(passage[None, :], queries, owner, 3, top_k=1)[0]
+    fair = codebook_scores(passage[None, :], [queries], owner, 3, bias_weight=0.5, top_k=1)[0]
+    assert raw[1] >= raw[0]
+    assert fair.argmax() == 0
+    assert prototype_bias(e[:2], np.array([0, 0]), 1).tolist() == [0.0]
 
 
 def test_prototype_scores_pick_the_nearest_theme():

@@ -126,19 +126,15 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
         t = time.perf_counter()
         codebook = th.load_codebook(cfg.themes.codebook)
         q_texts, owner = th.theme_queries(codebook)
-        # Codebook phrases embedded both as queries and as passages: the mean of the two
-        # prototype scores is steadier than either (e5's asymmetric prefixes).
-        proto = np.mean(
+        # Codebook phrases embedded both as queries and as passages (e5's two prefixes).
+        proto = th.codebook_scores(
+            vectors,
             [
-                th.prototype_scores(
-                    vectors,
-                    embed.embed_texts(q_texts, backend, kind=kind, cache_dir=cache_dir),
-                    owner,
-                    len(codebook),
-                )
+                embed.embed_texts(q_texts, backend, kind=kind, cache_dir=cache_dir)
                 for kind in ("query", "passage")
             ],
-            axis=0,
+            owner,
+            len(codebook),
         )
         analyzer = make_analyzer(sorted(set(languages)))
         lexical = th.lexical_scores(texts, codebook, analyzer)

@@ -25,6 +25,7 @@ theme when its combined score reaches ``min_score``, otherwise no theme.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -141,24 +142,68 @@ def load_codebook(path: str | Path) -> list[Theme]:
     return parse_codebook(data, where=str(path))
 
 
+#: Where a theme's description is cut into clauses, each one more prototype.
+_CLAUSE_SPLIT = re.compile(r"[,;:]| and ")
+
+
 def theme_queries(themes: Sequence[Theme]) -> tuple[list[str], np.ndarray]:
     """Query texts for the prototypes of each theme and the theme index of each query.
+
+    A theme's prototypes are ``"name: description"``, each clause of the description (cut at
+    ``, ; :`` and `` and ``), the bare name, and every keyword; duplicates are dropped. The
+    clauses let a paragraph about one aspect of a broad description match that aspect, and
+    make a theme with few keywords less dependent on them (measured on random reduced
+    versions of the seed codebook in ``experiments/bench_seeds.py --codebook-samples``).
 
     Returns
     -------
     texts : list of str
-        The description (prefixed with the name) and each keyword of every theme.
     owner : numpy.ndarray of int, shape (n_queries,)
         Index of the theme each query belongs to.
+
+    Examples
+    --------
+    >>> texts, owner = theme_queries([Theme("gender", "equality, girls", ("аялдар",))])
+    >>> texts
+    ['gender: equality, girls', 'equality', 'girls', 'gender', 'аялдар']
     """
     texts: list[str] = []
     owner: list[int] = []
     for t_idx, theme in enumerate(themes):
         items = [f"{theme.name}: {theme.description}" if theme.description else theme.name]
+        if theme.description:
+            clauses = (c.strip() for c in _CLAUSE_SPLIT.split(theme.description))
+            items += [c for c in clauses if len(c) > 3]
+            items.append(theme.name)
         items += list(theme.keywords)
+        items = list(dict.fromkeys(i for i in items if i))
         texts.extend(items)
         owner.extend([t_idx] * len(items))
     return texts, np.asarray(owner, dtype=np.int64)
+
+
+def prototype_bias(queries: np.ndarray, owner: np.ndarray, n_themes: int, top_k: int = 3):
+    """How strongly each theme's prototypes attract text about the *other* themes.
+
+    The score of :func:`prototype_scores` for theme ``t``, averaged over the prototypes of
+    all other themes used as texts. A theme with many or very generic prototypes scores
+    high on any text; subtracting part of this baseline keeps such a theme from winning
+    paragraphs that only resemble it in general. Depends on the codebook only (not on the
+    corpus, so a theme that is simply frequent in the corpus is not penalised).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_themes,)
+        Zero for a theme when the codebook has no other theme.
+    """
+    owner = np.asarray(owner)
+    scores = prototype_scores(queries, queries, owner, n_themes, top_k=top_k)
+    out = np.zeros(n_themes)
+    for t in range(n_themes):
+        others = owner != t
+        if others.any():
+            out[t] = scores[others, t].mean()
+    return out
 
 
 def prototype_scores(
@@ -188,6 +233,44 @@ def prototype_scores(
         k = min(top_k, cols.shape[1])
         out[:, t] = np.sort(cols, axis=1)[:, -k:].mean(axis=1)
     return out
+
+
+def codebook_scores(
+    passages: np.ndarray,
+    prototypes: Sequence[np.ndarray],
+    owner: np.ndarray,
+    n_themes: int,
+    *,
+    bias_weight: float = 0.5,
+    top_k: int = 3,
+) -> np.ndarray:
+    """Prototype evidence for every theme, averaged over several embeddings of the prototypes.
+
+    For each prototype matrix (e5: the codebook texts embedded as queries and as passages;
+    the mean of the two is steadier than either), :func:`prototype_scores` minus
+    ``bias_weight`` times :func:`prototype_bias`.
+
+    Parameters
+    ----------
+    passages : numpy.ndarray, shape (n, d)
+    prototypes : sequence of numpy.ndarray, each shape (m, d)
+        The :func:`theme_queries` texts, embedded (L2-normalised) once per kind.
+    owner : numpy.ndarray, shape (m,)
+    n_themes : int
+    bias_weight : float, default 0.5
+    top_k : int, default 3
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n_themes)
+        On the cosine scale.
+    """
+    parts = [
+        prototype_scores(passages, q, owner, n_themes, top_k=top_k)
+        - bias_weight * prototype_bias(q, owner, n_themes, top_k=top_k)[None, :]
+        for q in prototypes
+    ]
+    return np.mean(parts, axis=0)
 
 
 def lexical_scores(
