@@ -154,12 +154,8 @@ def fit_topics(
     -------
     TopicModel
     """
-    from bertopic import BERTopic
-    from bertopic.cluster import BaseCluster
-    from bertopic.dimensionality import BaseDimensionalityReduction
-    from bertopic.vectorizers import ClassTfidfTransformer
-    from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.metrics import adjusted_rand_score
+    from tqdm.auto import tqdm
 
     from topics import cluster, words
 
@@ -171,9 +167,15 @@ def fit_topics(
         params["min_cluster_size"] = int(min_cluster_size)
     if n_neighbors:
         params["n_neighbors"] = int(n_neighbors)
-    from tqdm.auto import tqdm
-
     bar = tqdm(total=2 + stability_runs, desc="topics", unit="step", disable=not progress)
+    bar.set_postfix_str("loading BERTopic")
+    # BERTopic imports sentence-transformers, transformers and torch: seconds, so under the bar.
+    from bertopic import BERTopic
+    from bertopic.cluster import BaseCluster
+    from bertopic.dimensionality import BaseDimensionalityReduction
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from sklearn.feature_extraction.text import CountVectorizer
+
     bar.set_postfix_str("clustering")
     # The main run and the stability runs differ only in their seed.
     fit = functools.partial(
