@@ -53,6 +53,13 @@ def match_labels(segments: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def evaluated(segments: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The labelled paragraphs that match one segment and were modelled; and how many matched."""
+    m = match_labels(segments, labels)
+    found = m[m["n_hits"] == 1]
+    return found[segments.loc[found["idx"], "topic"].notna().to_numpy()], len(found)
+
+
 def theme_metrics(pred: list[str], gold: list[list[str]]) -> dict:
     names = sorted({t for g in gold for t in g if t != "none"})
     correct = [(p in g) or (p == "" and g == ["none"]) for p, g in zip(pred, gold, strict=True)]
@@ -95,9 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         res = run(cfg)
         secs = time.perf_counter() - t0
         seg = res.segments
-        m = match_labels(seg, labels)
-        found = m[m["n_hits"] == 1]
-        modelled = found[seg.loc[found["idx"], "topic"].notna().to_numpy()]
+        modelled, n_found = evaluated(seg, labels)
         pred = seg.loc[modelled["idx"], "theme"].tolist()
         gold = modelled["gold"].tolist()
         tm = theme_metrics(pred, gold)
@@ -108,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "seed": seed,
                 "labelled": len(labels),
-                "matched": len(found),
+                "matched": n_found,
                 "evaluated": len(modelled),
                 "theme_acc": round(tm["accuracy"], 3),
                 "theme_macroF1": round(tm["macro_f1"], 3),
@@ -174,9 +179,7 @@ def reduced_codebooks(codebook: Path, labels: pd.DataFrame, n: int, seed: int = 
             cfg.themes.codebook = str(path)
             cfg.topics.stability_runs = 0
             seg = run(cfg).segments
-            m = match_labels(seg, labels)
-            m = m[m["n_hits"] == 1]
-            m = m[seg.loc[m["idx"], "topic"].notna().to_numpy()]
+            m, _ = evaluated(seg, labels)
             scores.append(theme_metrics(seg.loc[m["idx"], "theme"].tolist(), m["gold"].tolist()))
     acc = np.array([s["accuracy"] for s in scores])
     f1 = np.array([s["macro_f1"] for s in scores])
