@@ -7,6 +7,7 @@ numba's on-disk cache for UMAP's compiled kernels.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -32,6 +33,7 @@ def _knn(Z: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
     return idx.astype(np.int32), np.maximum(dists, 0.0).astype(np.float32)
 
 
+@functools.cache
 def _cache_umap_kernels() -> None:
     """Let numba keep UMAP's compiled kernels on disk, so only the first run compiles them.
 
@@ -39,7 +41,8 @@ def _cache_umap_kernels() -> None:
     cache: every process spent ~8 s of a seed-corpus run compiling them again. Turning the
     cache on (what ``@numba.njit(cache=True)`` does) stores them where numba stores any
     cached function (``__pycache__`` beside umap, or ``NUMBA_CACHE_DIR``). Results are
-    unchanged; anything unexpected in numba's or umap's internals leaves this a no-op.
+    unchanged; anything unexpected in numba's or umap's internals leaves this a no-op. Runs
+    once per process.
     """
     try:
         import umap.layouts
