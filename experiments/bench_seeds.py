@@ -177,7 +177,7 @@ def reduced_codebooks(codebook: Path, labels: pd.DataFrame, n: int, seed: int = 
             path.write_text(tomli_w.dumps({"theme": themes}), "utf-8")
             cfg = RunConfig(corpus=str(ROOT / "seeds"), seed=0)
             cfg.themes.codebook = str(path)
-            cfg.topics.stability_runs = 0
+            cfg.topics.consensus_runs = 1  # themes only: one member is enough
             seg = run(cfg).segments
             m, _ = evaluated(seg, labels)
             scores.append(theme_metrics(seg.loc[m["idx"], "theme"].tolist(), m["gold"].tolist()))

@@ -10,7 +10,7 @@ from topics.errors import TopicsError
 
 def test_roundtrip_through_toml(tmp_path):
     cfg = RunConfig(corpus="seeds", seed=7)
-    cfg.topics.stability_runs = 1
+    cfg.topics.consensus_runs = 3
     cfg.compare.by = ["focus"]
     p = tmp_path / "c.toml"
     p.write_text(cfg.to_toml(), "utf-8")

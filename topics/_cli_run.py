@@ -1,4 +1,4 @@
-"""``topics run`` and ``topics export`` sub-commands."""
+"""``topics run``, ``topics verify`` and ``topics export`` sub-commands."""
 
 from __future__ import annotations
 
@@ -37,7 +37,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{out}: output folder already exists; choose a new --out folder or pass "
             "--overwrite to replace it."
         )
-    result = run(cfg, progress=not args.quiet)
+    saved = None
+    if args.config is not None:
+        from topics._embstore import FILE_NAME, SavedEmbeddings
+
+        beside = Path(args.config).parent / FILE_NAME
+        if beside.exists():
+            saved = SavedEmbeddings.load(beside)
+    result = run(cfg, progress=not args.quiet, saved=saved)
+    if saved is not None:
+        print(f"embeddings: {result.manifest['embeddings']['source']} (from {beside})")
     write_run(result, out, overwrite=args.overwrite, report=cfg.report.html and not args.no_report)
     if cfg.report.figures:
         from topics.export import export_figures
@@ -62,6 +71,26 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from topics.verify import verify
+
+    report = verify(
+        args.run_dir,
+        min_ari=args.min_ari,
+        min_theme_agreement=args.min_theme_agreement,
+        max_share_change=args.max_share_change,
+        progress=not args.quiet,
+    )
+    print(f"embeddings: {report.embeddings}")
+    table = report.table()
+    width = max(len(t) for t in table["table"]) if len(table) else 5
+    for row in table.itertuples():
+        print(f"{row.table:<{width}}  {row.status:<13}  {row.details}")
+    verdict = "the findings hold" if report.ok else "the findings CHANGED"
+    print(f"{args.run_dir}: {verdict}")
+    return 0 if report.ok else 1
+
+
 def add_commands(sub, add_common) -> None:
     """Register ``run`` and ``export`` on the ``topics`` parser."""
     p = sub.add_parser("run", help="ingest, embed, topics, themes, comparisons and report")
@@ -79,6 +108,19 @@ def add_commands(sub, add_common) -> None:
     p.add_argument("--by", action="append", help="metadata column(s) to compare by (default: all)")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "verify",
+        help="redo a run from its folder (config + saved embeddings) and compare its tables",
+    )
+    p.add_argument("run_dir", type=Path, help="a run folder written by `topics run`")
+    p.add_argument("--min-ari", type=float, default=0.95, help="topic ARI still the same")
+    p.add_argument(
+        "--min-theme-agreement", type=float, default=0.99, help="share of identical themes"
+    )
+    p.add_argument("--max-share-change", type=float, default=0.02, help="largest prevalence change")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("export", help="write the report's figures as PNG/SVG/PDF")
     p.add_argument("run_dir", type=Path, help="a run folder written by `topics run`")

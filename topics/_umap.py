@@ -60,22 +60,34 @@ def _cache_umap_kernels() -> None:
                     pass
 
 
-def reduce(X: np.ndarray, p: Mapping[str, Any], random_state: int, n_components: int, min_dist):
-    """PCA (if the dimension is larger than ``pca_components``) then seeded UMAP.
+def pca(X: np.ndarray, p: Mapping[str, Any], random_state: int) -> np.ndarray:
+    """PCA to ``p["pca_components"]`` dimensions when the data has more (else ``X`` as is)."""
+    n = len(X)
+    k = int(p.get("pca_components") or 0)
+    if k and X.shape[1] > k and n > k:
+        from sklearn.decomposition import PCA
 
-    ``p`` holds ``n_neighbors``, optional ``pca_components`` and ``metric`` (see
-    :func:`topics.cluster.default_params`). Returns float64 coordinates, shape (n, n_components).
+        return PCA(n_components=k, random_state=random_state).fit_transform(X)
+    return X
+
+
+def layout(
+    Z: np.ndarray,
+    p: Mapping[str, Any],
+    random_state: int,
+    n_components: int,
+    min_dist: float,
+    n_epochs: int | None = None,
+) -> np.ndarray:
+    """Seeded UMAP of ``Z`` (exact kNN up to :data:`EXACT_KNN_MAX` rows).
+
+    ``p`` holds ``n_neighbors`` and ``metric`` (see :func:`topics.cluster.default_params`).
+    Returns float64 coordinates, shape (n, n_components).
     """
     import umap
 
     _cache_umap_kernels()
-    n = len(X)
-    Z = X
-    pca = int(p.get("pca_components") or 0)
-    if pca and X.shape[1] > pca and n > pca:
-        from sklearn.decomposition import PCA
-
-        Z = PCA(n_components=pca, random_state=random_state).fit_transform(X)
+    n = len(Z)
     n_neighbors = int(min(p["n_neighbors"], n - 1))
     metric = p.get("metric", "cosine")
     knn = (None, None, None)
@@ -95,5 +107,15 @@ def reduce(X: np.ndarray, p: Mapping[str, Any], random_state: int, n_components:
             random_state=random_state,
             init="spectral" if n > n_components + 1 else "random",
             precomputed_knn=knn,
+            n_epochs=n_epochs,
         )
         return np.asarray(reducer.fit_transform(Z), dtype=np.float64)
+
+
+def reduce(X: np.ndarray, p: Mapping[str, Any], random_state: int, n_components: int, min_dist):
+    """PCA (if the dimension is larger than ``pca_components``) then seeded UMAP.
+
+    ``p`` holds ``n_neighbors``, optional ``pca_components`` and ``metric`` (see
+    :func:`topics.cluster.default_params`). Returns float64 coordinates, shape (n, n_components).
+    """
+    return layout(pca(X, p, random_state), p, random_state, n_components, min_dist)

@@ -31,18 +31,23 @@ from typing import Any
 
 import numpy as np
 
+from topics import _umap
 from topics._context import group_keys, group_mean, neighbour_sum
-from topics._umap import reduce as _reduce
 
 __all__ = [
     "ClusterResult",
     "align_languages",
     "canonical_labels",
+    "consensus_partition",
     "default_params",
     "fit_clusters",
     "merge_similar",
     "reduce_outliers",
 ]
+
+#: The co-association matrix of the consensus is built on at most this many segments (a
+#: seeded sample of a larger corpus; the other segments join a topic by the members' vote).
+CONSENSUS_MAX = 6000
 
 #: Languages with fewer segments than this are not aligned on their own mean alone: their
 #: mean is shrunk toward the global mean (a mean of 2 paragraphs is mostly their topic).
@@ -64,6 +69,9 @@ _RESULT_KEYS = frozenset(
         "coords2d",
         "context",
         "guided",
+        "consensus",
+        "member_seeds",
+        "member_topics",
     }
 )
 
@@ -83,12 +91,16 @@ class ClusterResult:
         Seeded 2-D UMAP coordinates of ``aligned`` for the topic map.
     params : dict
         Every resolved setting (JSON-serialisable), including what fallbacks were taken.
+    members : numpy.ndarray of int, shape (m, n)
+        The consensus members' topics (empty when the corpus was too small for them): the
+        stability of each topic is measured against them.
     """
 
     labels: np.ndarray
     aligned: np.ndarray
     coords2d: np.ndarray
     params: dict[str, Any] = field(default_factory=dict)
+    members: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
 
 
 def default_params(n: int) -> dict[str, Any]:
@@ -113,7 +125,15 @@ def default_params(n: int) -> dict[str, Any]:
         ``article_weight``/``article_size`` (1.0 / 10: weight of the document's mean,
         scaled down for documents longer than 10 paragraphs) and
         ``guide_weight`` (2.0: weight of the codebook theme posterior when ``guide`` is
-        given).
+        given); the consensus settings (see :func:`consensus_partition`):
+        ``consensus_runs`` (10 member clusterings), ``consensus_noise`` (0.01: relative
+        norm of each member's own perturbation of the reduced features),
+        ``consensus_epochs`` (200 UMAP epochs per member), ``consensus_max`` (the
+        co-association matrix is built on at most this many segments; the others join by
+        the members' vote) and ``consensus_cut`` ([0.6, 0.9]: the range of co-association
+        distances in which the dendrogram is cut, at the level farthest from any merge:
+        two topics stay apart only if most members separate them, so a split that half
+        the members make is merged instead of flipping with float noise).
 
     Examples
     --------
@@ -140,6 +160,11 @@ def default_params(n: int) -> dict[str, Any]:
         "article_weight": 1.0,
         "article_size": 10,
         "guide_weight": 2.0,
+        "consensus_runs": 10,
+        "consensus_noise": 0.01,
+        "consensus_epochs": 200,
+        "consensus_max": CONSENSUS_MAX,
+        "consensus_cut": [0.6, 0.9],
     }
 
 
@@ -372,6 +397,176 @@ def merge_similar(aligned: np.ndarray, labels: np.ndarray, threshold: float = 0.
     return labels
 
 
+def _member_seeds(random_state: int, k: int) -> list[int]:
+    rng = np.random.default_rng(random_state)
+    return [int(x) for x in rng.integers(0, 2**31 - 1, size=k)]
+
+
+def _perturb(Z: np.ndarray, scale: float, seed: int) -> np.ndarray:
+    """``Z`` plus Gaussian noise of relative norm ``scale`` per row (seeded)."""
+    if scale <= 0:
+        return Z
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal(Z.shape)
+    noise /= np.maximum(np.linalg.norm(noise, axis=1, keepdims=True), 1e-12)
+    noise *= scale * np.linalg.norm(Z, axis=1, keepdims=True)
+    return (Z + noise).astype(Z.dtype)
+
+
+def _member(
+    features: np.ndarray, reduced: np.ndarray, p: Mapping[str, Any], seed: int, max_outliers: float
+) -> tuple[np.ndarray, int, float]:
+    """One member clustering: perturbed reduced features -> seeded UMAP -> HDBSCAN ->
+    outlier reduction -> merging. Returns labels, topics before merging, raw outlier share.
+    """
+    import hdbscan
+
+    Z = _perturb(reduced, float(p["consensus_noise"]), seed)
+    epochs = int(p["consensus_epochs"]) or None
+    U = _umap.layout(Z, p, seed, int(p["n_components"]), float(p["min_dist"]), epochs)
+    labels = (
+        hdbscan.HDBSCAN(
+            min_cluster_size=int(p["min_cluster_size"]),
+            min_samples=int(p["min_samples"]),
+            metric="euclidean",
+            cluster_selection_method=str(p["cluster_selection_method"]),
+        )
+        .fit_predict(U)
+        .astype(np.int64)
+    )
+    before = int(len(set(labels.tolist()) - {-1}))
+    raw_outliers = float(np.mean(labels < 0))
+    labels = reduce_outliers(features, labels, max_outliers)
+    labels = merge_similar(features, labels, float(p["merge_threshold"]))
+    return labels, before, raw_outliers
+
+
+def _robust_cut(heights: np.ndarray, lo: float, hi: float) -> float:
+    """The level in ``[lo, hi]`` farthest from every merge height (ties: nearest the middle).
+
+    Cutting where no merge is near means a small change of the co-association matrix cannot
+    move a merge across the cut: the number of topics is chosen by the widest gap.
+    """
+    h = np.unique(np.round(np.asarray(heights, dtype=np.float64), 9))
+    inside = h[(h > lo) & (h < hi)]
+    candidates = np.unique(np.r_[lo, hi, (inside[:-1] + inside[1:]) / 2 if len(inside) else []])
+    if len(h) == 0:
+        return (lo + hi) / 2
+    cands = list(candidates)
+    if len(inside):
+        below, above = h[h <= lo], h[h >= hi]
+        if len(below):
+            cands.append((max(below[-1], lo) + inside[0]) / 2)
+        if len(above):
+            cands.append((inside[-1] + min(above[0], hi)) / 2)
+    cands = np.unique(np.clip(cands, lo, hi))
+    margin = np.min(np.abs(cands[:, None] - h[None, :]), axis=1)
+    mid = (lo + hi) / 2
+    order = np.lexsort((np.abs(cands - mid), -np.round(margin, 9)))
+    return float(cands[order[0]])
+
+
+def consensus_partition(
+    members: np.ndarray,
+    *,
+    cut: Sequence[float] = (0.6, 0.9),
+    max_size: int = CONSENSUS_MAX,
+    random_state: int = 0,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """One partition agreed by an ensemble of clusterings (evidence accumulation).
+
+    The co-association of two segments is the share of members that put both in the same
+    topic (outliers join nothing). Average-linkage clustering of ``1 - co-association`` is cut
+    at the level in ``cut`` farthest from any merge (:func:`_robust_cut`): a topic boundary is
+    kept where most members agree and the number of topics does not hinge on a threshold
+    that float noise can cross. Co-associations are integer counts, so the linkage sees
+    exact values and breaks ties by segment order (never by float order).
+
+    With more than ``max_size`` segments, the matrix is built on a seeded sample of
+    ``max_size`` segments; every other segment takes the consensus topic that the members
+    vote for (each member's topics mapped to the consensus topic they overlap most on the
+    sample).
+
+    Parameters
+    ----------
+    members : numpy.ndarray of int, shape (m, n)
+        Topics of each member clustering (``-1`` = outlier).
+    cut : (float, float), default (0.6, 0.9)
+        Range of co-association distance in which the dendrogram is cut.
+    max_size : int, default :data:`CONSENSUS_MAX`
+    random_state : int, default 0
+        Seeds the sample (only used when ``n > max_size``).
+
+    Returns
+    -------
+    labels : numpy.ndarray of int64, shape (n,)
+        Consensus topics (arbitrary ids >= 0; see :func:`canonical_labels`).
+    info : dict
+        ``cut`` (the level used), ``margin`` (its distance to the nearest merge),
+        ``sample`` (segments in the co-association matrix).
+
+    Examples
+    --------
+    >>> m = np.array([[0, 0, 1, 1, 2], [0, 0, 1, 1, 1], [5, 5, 7, 7, 7]])
+    >>> consensus_partition(m)[0].tolist()
+    [0, 0, 1, 1, 1]
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    members = np.asarray(members, dtype=np.int64)
+    m, n = members.shape
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), {"cut": None, "margin": None, "sample": 0}
+    if n == 1:
+        return np.zeros(1, dtype=np.int64), {"cut": None, "margin": None, "sample": 1}
+    if n > max_size:
+        rng = np.random.default_rng(random_state)
+        sample = np.sort(rng.choice(n, size=max_size, replace=False))
+    else:
+        sample = np.arange(n)
+    sub = members[:, sample]
+    ns = len(sample)
+    # Condensed "apart" counts (0..m) for every pair, accumulated member by member.
+    iu, ju = np.triu_indices(ns, k=1)
+    apart = np.zeros(len(iu), dtype=np.int32)
+    for row in sub:
+        apart += ((row[iu] != row[ju]) | (row[iu] < 0)).astype(np.int32)
+    dist = apart / float(m)
+    Z = linkage(dist, method="average")
+    lo, hi = float(cut[0]), float(cut[1])
+    level = _robust_cut(Z[:, 2], lo, hi)
+    margin = float(np.min(np.abs(Z[:, 2] - level))) if len(Z) else float("nan")
+    sample_labels = fcluster(Z, t=level, criterion="distance").astype(np.int64) - 1
+    labels = np.full(n, -1, dtype=np.int64)
+    labels[sample] = sample_labels
+    if ns < n:
+        rest = np.setdiff1d(np.arange(n), sample)
+        k = int(sample_labels.max()) + 1
+        votes = np.zeros((len(rest), k + 1), dtype=np.int64)  # last column: outlier
+        for row in members:
+            mapping = {}
+            for t in np.unique(row[sample]):
+                if t < 0:
+                    continue
+                overlap = np.bincount(sample_labels[row[sample] == t], minlength=k)
+                mapping[int(t)] = int(np.argmax(overlap))
+            mapped = np.array([mapping.get(int(t), k) for t in row[rest]], dtype=np.int64)
+            votes[np.arange(len(rest)), mapped] += 1
+        best = np.argmax(votes, axis=1)  # ties: the smaller topic id
+        labels[rest] = np.where(best == k, -1, best)
+    info = {"cut": round(level, 6), "margin": round(margin, 6), "sample": int(ns)}
+    return labels, info
+
+
+def _drop_small(labels: np.ndarray, min_size: int) -> np.ndarray:
+    labels = labels.copy()
+    ids, counts = np.unique(labels[labels >= 0], return_counts=True)
+    for k, c in zip(ids, counts, strict=True):
+        if c < min_size:
+            labels[labels == k] = -1
+    return labels
+
+
 def _fallback_partition(X: np.ndarray, k: int, random_state: int) -> tuple[np.ndarray, int]:
     """Agglomerative (Ward) clustering; ``k = 0`` picks k in [2, 10] by silhouette."""
     from sklearn.cluster import AgglomerativeClustering
@@ -406,11 +601,18 @@ def fit_clusters(
     """Cluster embeddings into topics.
 
     Steps: language alignment (:func:`align_languages`; with ``languages=None`` or a single
-    language only the global mean is removed) → PCA → seeded UMAP → HDBSCAN (fallback to
-    agglomerative clustering if it finds < 2 topics or the corpus is tiny) → outlier
-    reduction (:func:`reduce_outliers`) → merging of near-duplicate topics
-    (:func:`merge_similar`) → canonical numbering (:func:`canonical_labels`) → a seeded 2-D
-    UMAP for the topic map.
+    language only the global mean is removed) → clustering features (context, guidance) →
+    PCA → ``consensus_runs`` member clusterings, each with its own seed and its own small
+    perturbation of the reduced features (seeded UMAP → HDBSCAN → outlier reduction
+    (:func:`reduce_outliers`) → merging of near-duplicate topics (:func:`merge_similar`)) →
+    their consensus (:func:`consensus_partition`) → topics smaller than
+    ``min_cluster_size`` become outliers, outlier reduction → canonical numbering
+    (:func:`canonical_labels`) → a seeded 2-D UMAP for the topic map. Agglomerative
+    clustering is the fallback for a tiny corpus or a consensus of fewer than 2 topics.
+
+    The consensus makes the topics robust to float noise: two CPUs, BLAS kernels or builds
+    of the embedding model change each single UMAP/HDBSCAN fit (a chaotic function of the
+    last digits), but not how often two segments end up together across members.
 
     Parameters
     ----------
@@ -503,7 +705,8 @@ def fit_clusters(
     if features is not aligned:
         features = _normalise(features - features.mean(axis=0, keepdims=True))
 
-    method = "hdbscan"
+    method = "consensus"
+    members = np.zeros((0, n), dtype=np.int64)
     if n == 0:
         labels = np.zeros(0, dtype=np.int64)
         coords = np.zeros((0, 2))
@@ -513,29 +716,35 @@ def fit_clusters(
         method = f"agglomerative(k={k})"
         coords = None
     else:
-        import hdbscan
-
-        Z = _reduce(features, p, random_state, int(p["n_components"]), float(p["min_dist"]))
-        clusterer = hdbscan.HDBSCAN(
-            min_cluster_size=int(p["min_cluster_size"]),
-            min_samples=int(p["min_samples"]),
-            metric="euclidean",
-            cluster_selection_method=str(p["cluster_selection_method"]),
+        reduced = _umap.pca(features, p, random_state)
+        runs = max(1, int(p["consensus_runs"]))
+        seeds = _member_seeds(random_state, runs)
+        outs = [_member(features, reduced, p, s, max_outliers) for s in seeds]
+        members = np.stack([o[0] for o in outs])
+        p["member_seeds"] = seeds
+        p["topics_before_merging"] = [o[1] for o in outs]
+        p["outliers_before_reduction"] = float(np.mean([o[2] for o in outs]))
+        p["member_topics"] = [int(len(set(o[0].tolist()) - {-1})) for o in outs]
+        labels, info = consensus_partition(
+            members,
+            cut=tuple(p["consensus_cut"]),
+            max_size=int(p["consensus_max"]),
+            random_state=random_state,
         )
-        labels = clusterer.fit_predict(Z).astype(np.int64)
+        p["consensus"] = info
+        labels = _drop_small(labels, int(p["min_cluster_size"]))
         if len(set(labels.tolist()) - {-1}) < 2:
             labels, k = _fallback_partition(features, int(p["fallback_k"]), random_state)
-            method = f"agglomerative(k={k}) after hdbscan found < 2 topics"
+            method = f"agglomerative(k={k}) after the consensus found < 2 topics"
         coords = None
-    p["outliers_before_reduction"] = float(np.mean(labels < 0)) if n else 0.0
-    p["topics_before_merging"] = int(len(set(labels.tolist()) - {-1}))
+    if "outliers_before_reduction" not in p:
+        p["outliers_before_reduction"] = float(np.mean(labels < 0)) if n else 0.0
+        p["topics_before_merging"] = int(len(set(labels.tolist()) - {-1}))
     labels = reduce_outliers(features, labels, max_outliers)
-    if method == "hdbscan":
-        labels = merge_similar(features, labels, float(p["merge_threshold"]))
     labels = canonical_labels(labels)
     if n and coords is None:
         if compute_coords and n >= 4:
-            coords = _reduce(
+            coords = _umap.reduce(
                 features, {**p, "n_neighbors": min(p["n_neighbors"], 15)}, random_state, 2, 0.1
             )
         else:
@@ -550,4 +759,4 @@ def fit_clusters(
             "coords2d": "umap(n_components=2, min_dist=0.1, metric=cosine)",
         }
     )
-    return ClusterResult(labels=labels, aligned=aligned, coords2d=coords, params=p)
+    return ClusterResult(labels=labels, aligned=aligned, coords2d=coords, params=p, members=members)

@@ -7,11 +7,12 @@ A run's resolved configuration is written to ``DIR/config.toml``; running it aga
 from __future__ import annotations
 
 import tomllib
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from topics.errors import TopicsError
+from topics.errors import TopicsError, TopicsWarning
 
 __all__ = ["RunConfig", "load_config"]
 
@@ -39,6 +40,9 @@ class TopicsConfig:
     """Topic model settings (see :mod:`topics.model`).
 
     ``min_cluster_size`` and ``n_neighbors`` of 0 mean "scaled to the corpus size";
+    ``consensus_runs`` member clusterings (other seeds, small perturbations) are combined
+    into the topics, which makes them robust to float noise (see
+    :func:`topics.cluster.consensus_partition`);
     ``context`` clusters each paragraph together with its neighbours' meaning; ``guided``
     lets a codebook (when given) guide the clustering.
     """
@@ -48,7 +52,7 @@ class TopicsConfig:
     n_neighbors: int = 0
     max_outliers: float = 0.05
     top_n_words: int = 10
-    stability_runs: int = 2
+    consensus_runs: int = 10
     align_languages: bool = True
     context: bool = True
     guided: bool = True
@@ -127,8 +131,19 @@ _SECTIONS = {
 }
 
 
+#: Settings of earlier versions, accepted with a warning so old run folders still rerun.
+_RETIRED = {
+    "stability_runs": "stability is now measured against the consensus members "
+    "([topics] consensus_runs)",
+}
+
+
 def _build(cls, data: dict, where: str):
     known = {f.name: f for f in fields(cls)}
+    data = dict(data)
+    for key in sorted(set(data) & set(_RETIRED) - set(known)):
+        del data[key]
+        warnings.warn(f"{where}.{key} is ignored: {_RETIRED[key]}", TopicsWarning, stacklevel=3)
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise TopicsError(

@@ -9,7 +9,6 @@ BERTopic's English default, which strips every non-ASCII character before c-TF-I
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -40,7 +39,7 @@ class TopicModel:
     params : dict
         Every clustering and representation setting actually used.
     stability_ari : list of float
-        ARI between this run's topics and each extra seed's topics.
+        ARI between this run's topics and each consensus member's topics.
     bertopic : object
         The fitted ``bertopic.BERTopic`` (not saved with pickle; see :func:`save_model`).
     """
@@ -115,7 +114,7 @@ def fit_topics(
     min_cluster_size: int = 0,
     n_neighbors: int = 0,
     max_outliers: float = 0.05,
-    stability_runs: int = 2,
+    consensus_runs: int = 0,
     align: bool = True,
     groups: Sequence[object] | None = None,
     guide: np.ndarray | None = None,
@@ -133,14 +132,16 @@ def fit_topics(
         Language code per segment (used to remove language identity from the embeddings
         and to pick stop words).
     random_state : int, default 0
-        Seeds UMAP and clustering; extra stability runs use seeds derived from it.
+        Seeds UMAP and clustering; the consensus members use seeds derived from it.
     top_n_words : int, default 10
     min_cluster_size, n_neighbors : int, default 0
         0 = scaled to the corpus size (see :func:`topics.cluster.default_params`).
     max_outliers : float, default 0.05
         Outlier reduction leaves at most this share of segments as -1.
-    stability_runs : int, default 2
-        Extra clustering runs with other seeds, for per-topic stability.
+    consensus_runs : int, default 0
+        Member clusterings of the consensus (0 = the default of
+        :func:`topics.cluster.default_params`); each topic's stability is measured against
+        them (robustness to seeds and to small perturbations of the features).
     align : bool, default True
         Remove each language's identity from the embeddings before clustering.
     groups : sequence, optional
@@ -167,7 +168,9 @@ def fit_topics(
         params["min_cluster_size"] = int(min_cluster_size)
     if n_neighbors:
         params["n_neighbors"] = int(n_neighbors)
-    bar = tqdm(total=2 + stability_runs, desc="topics", unit="step", disable=not progress)
+    if consensus_runs:
+        params["consensus_runs"] = int(consensus_runs)
+    bar = tqdm(total=2, desc="topics", unit="step", disable=not progress)
     bar.set_postfix_str("loading BERTopic")
     # BERTopic imports sentence-transformers, transformers and torch: seconds, so under the bar.
     from bertopic import BERTopic
@@ -176,30 +179,22 @@ def fit_topics(
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.feature_extraction.text import CountVectorizer
 
-    bar.set_postfix_str("clustering")
-    # The main run and the stability runs differ only in their seed.
-    fit = functools.partial(
-        cluster.fit_clusters,
+    bar.set_postfix_str(f"clustering ({params['consensus_runs']} consensus members)")
+    clustered = cluster.fit_clusters(
         embeddings,
         languages=languages if align else None,
         params=params,
         max_outliers=max_outliers,
         groups=groups,
         guide=guide,
+        random_state=random_state,
     )
-    clustered = fit(random_state=random_state)
     labels = np.asarray(clustered.labels, dtype=int)
     bar.update()
-
-    # Stability: the same pipeline with other seeds derived from this run's seed.
-    rng = np.random.default_rng(random_state)
-    extra_seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=stability_runs)]
-    others = []
-    for s in extra_seeds:
-        bar.set_postfix_str("stability")
-        others.append(np.asarray(fit(random_state=s, compute_coords=False).labels))
-        bar.update()
     bar.set_postfix_str("topic words")
+    # Stability: agreement of each topic with the consensus members (other seeds, small
+    # perturbations of the features).
+    others = [np.asarray(m) for m in clustered.members]
     stability = topic_stability(labels, others)
     ari = [float(adjusted_rand_score(labels, o)) for o in others]
 
@@ -267,7 +262,6 @@ def fit_topics(
     params = {
         **clustered.params,
         "random_state": random_state,
-        "stability_seeds": extra_seeds,
         "top_n_words": top_n_words,
         "vectorizer": f"CountVectorizer(analyzer=topics.words.make_analyzer({corpus_langs}))",
         "ctfidf": "ClassTfidfTransformer(reduce_frequent_words=True)",

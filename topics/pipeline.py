@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from topics import _io
+from topics._embstore import SavedEmbeddings, round_vectors, text_hash
 from topics.config import RunConfig
 from topics.errors import TopicsError, TopicsWarning
 from topics.result import Result
@@ -26,7 +27,7 @@ def _segment_params(cfg: RunConfig) -> dict:
     return {"max_chars": cfg.ingest.max_chars, "min_chars": cfg.ingest.min_chars}
 
 
-def run(cfg: RunConfig, *, progress: bool = False) -> Result:
+def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None = None) -> Result:
     """Run the whole pipeline on ``cfg.corpus``.
 
     Parameters
@@ -35,6 +36,11 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
         The resolved configuration (see :mod:`topics.config`).
     progress : bool, default False
         Show progress bars.
+    saved : SavedEmbeddings, optional
+        Embeddings saved in a run folder (``RUN/embeddings.safetensors``). They are used
+        instead of the embedding model when they were made with ``cfg.embed.model`` for
+        exactly these segment texts (the manifest's ``embeddings.source`` says which was
+        used, and why not).
 
     Returns
     -------
@@ -104,16 +110,38 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
     t = time.perf_counter()
     cache_dir = cfg.embed.cache_dir or None
     emb_stats: dict = {}
-    vectors = embed.embed_texts(
-        texts,
-        backend,
-        kind="passage",
-        cache_dir=cache_dir,
-        batch_size=cfg.embed.batch_size,
-        progress=progress,
-        stats=emb_stats,
-    )
+    seg_ids = segments["segment_id"].astype(str).iloc[idx].tolist()
+    why_not = saved.match(cfg.embed.model, seg_ids, texts) if saved is not None else "none given"
+    if not why_not:
+        vectors = saved.take(seg_ids)
+        model_id = saved.model_id
+        source = f"saved embeddings ({len(seg_ids)} segments, model {model_id})"
+    else:
+        if saved is not None:
+            msg = f"the saved embeddings were not used: {why_not}; embedding with the model"
+            caught.append(msg)
+            warnings.warn(msg, TopicsWarning, stacklevel=2)
+        vectors = embed.embed_texts(
+            texts,
+            backend,
+            kind="passage",
+            cache_dir=cache_dir,
+            batch_size=cfg.embed.batch_size,
+            progress=progress,
+            stats=emb_stats,
+        )
+        model_id = backend.model_id
+        source = "model"
+    # The run models float16-rounded vectors: exactly what its folder keeps.
+    vectors = round_vectors(vectors)
     timings["embed_s"] = time.perf_counter() - t
+    store = SavedEmbeddings(
+        model=cfg.embed.model,
+        model_id=model_id,
+        segment_ids=seg_ids,
+        text_hashes=[text_hash(x) for x in texts],
+        vectors=vectors,
+    )
 
     # Themes first: with a codebook, the theme posterior also guides the topic clustering.
     groups = (segments["doc_id"].astype(str) + "/" + segments["article"].astype(str)).iloc[idx]
@@ -127,15 +155,16 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
         codebook = th.load_codebook(cfg.themes.codebook)
         q_texts, owner = th.theme_queries(codebook)
         # Codebook phrases embedded both as queries and as passages (e5's two prefixes).
-        proto = th.codebook_scores(
-            vectors,
-            [
-                embed.embed_texts(q_texts, backend, kind=kind, cache_dir=cache_dir)
-                for kind in ("query", "passage")
-            ],
-            owner,
-            len(codebook),
-        )
+        proto_vectors = []
+        for kind in ("query", "passage"):
+            vecs = saved.codebook_vectors(kind, q_texts) if not why_not else None
+            if vecs is None:
+                vecs = embed.embed_texts(q_texts, backend, kind=kind, cache_dir=cache_dir)
+                source += f"; codebook {kind} embeddings from the model"
+            vecs = round_vectors(vecs)
+            store.codebook[kind] = ([text_hash(x) for x in q_texts], vecs)
+            proto_vectors.append(vecs)
+        proto = th.codebook_scores(vectors, proto_vectors, owner, len(codebook))
         analyzer = make_analyzer(sorted(set(languages)))
         lexical = th.lexical_scores(texts, codebook, analyzer)
         combined = th.combine_scores(proto, lexical, groups=groups)
@@ -156,7 +185,7 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
         min_cluster_size=cfg.topics.min_cluster_size,
         n_neighbors=cfg.topics.n_neighbors,
         max_outliers=cfg.topics.max_outliers,
-        stability_runs=cfg.topics.stability_runs,
+        consensus_runs=cfg.topics.consensus_runs,
         align=cfg.topics.align_languages,
         groups=groups if cfg.topics.context else None,
         guide=guide,
@@ -226,8 +255,9 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
         "n_modelled_segments": int(len(idx)),
         "languages_found": {k: int(v) for k, v in lang_counts.items()},
     }
+    manifest["embeddings"] = {"source": source, "file": "embeddings.safetensors"}
     manifest["model"] = {
-        "embedding": backend.model_id,
+        "embedding": model_id,
         "embedding_dim": int(vectors.shape[1]),
         "cache": emb_stats,
         "topics": tm.params,
@@ -248,6 +278,7 @@ def run(cfg: RunConfig, *, progress: bool = False) -> Result:
         manifest=manifest,
         config=cfg.to_dict(),
         similarity=tm.similarity,
+        embeddings=store,
     )
     result._model = tm  # type: ignore[attr-defined]  # kept for save_model, not saved as is
     return result

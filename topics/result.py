@@ -72,6 +72,10 @@ class Result:
     similarity : numpy.ndarray of shape (k, k) or None
         Topic-to-topic similarity computed at fit time (topics >= 0 in ``topics`` order);
         saved in ``model/topic_model.safetensors``.
+    embeddings : topics._embstore.SavedEmbeddings or None
+        The modelled segments' embeddings (float16 precision) with their segment ids and the
+        model identity, and the codebook's embeddings; saved as ``embeddings.safetensors``
+        so the modelling can be redone without the model (``topics verify``).
     """
 
     segments: pd.DataFrame
@@ -83,6 +87,7 @@ class Result:
     manifest: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     similarity: Any = None
+    embeddings: Any = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("prevalence", "differences") and isinstance(value, pd.DataFrame):
@@ -113,6 +118,10 @@ class Result:
         )
         if self.config:
             (folder / "config.toml").write_text(tomli_w.dumps(self.config), "utf-8")
+        if self.embeddings is not None:
+            from topics._embstore import FILE_NAME
+
+            self.embeddings.save(folder / FILE_NAME)
         return folder
 
     @classmethod
@@ -148,7 +157,18 @@ class Result:
             from safetensors.numpy import load_file
 
             similarity = load_file(str(model_file)).get("similarity")
-        return cls(manifest=manifest, config=config, similarity=similarity, **tables)  # type: ignore[arg-type]
+        from topics._embstore import FILE_NAME, SavedEmbeddings
+
+        embeddings = None
+        if (folder / FILE_NAME).exists():
+            embeddings = SavedEmbeddings.load(folder / FILE_NAME)
+        return cls(
+            manifest=manifest,
+            config=config,
+            similarity=similarity,
+            embeddings=embeddings,
+            **tables,  # type: ignore[arg-type]
+        )
 
     def prevalence_table(self, by: str, kind: str = "theme") -> pd.DataFrame:
         """Rows of the prevalence table for one grouping (``by``) and kind (topic/theme).
