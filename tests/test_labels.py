@@ -137,3 +137,18 @@ def test_words_stay_cyrillic_and_deterministic():
 def test_with_theme_names_keeps_labels_unique():
     out = lb.with_theme_names({-1: "outliers", 0: "a · b · c", 1: "x", 2: "y"}, {1: "a · b · c"})
     assert out == {-1: "outliers", 0: "a · b · c (2)", 1: "a · b · c", 2: "y"}
+
+
+def test_per_language_lists_of_a_mixed_corpus():
+    ky = ["Мектепте мугалим жана окуучулар менен иштешет", "Мугалим үчүн мектеп бул үй"]
+    ru = ["Учитель в школе и с учениками это", "Для учителя школа как дом и всё"]
+    texts = (ky + ru) * 3
+    langs = (["ky"] * 2 + ["ru"] * 2) * 3
+    topics = np.zeros(len(texts), dtype=int)
+    tw = lb.topic_words(texts, topics, langs, n=20)
+    assert set(tw.by_language) == {"ky", "ru"}
+    assert {"учитель", "школе"} & set(tw.by_language["ru"][0])
+    assert set(tw.by_language["ru"][0]) <= {t for text in ru for t in w.tokenize(text)}
+    assert set(tw.by_language["ru"][0]).isdisjoint(w.stopwords("ru"))
+    assert set(tw.by_language["ky"][0]).isdisjoint(w.stopwords("ky"))
+    assert {"мугалим", "мектепте"} & set(tw.by_language["ky"][0])
