@@ -1,14 +1,17 @@
 """Model stage: topics with BERTopic on precomputed, language-aligned embeddings.
 
 Clustering (language alignment, seeded UMAP, HDBSCAN, outlier reduction) is done by
-:mod:`topics.cluster`; BERTopic then builds the topic representations from those clusters in
-its manual mode (``BaseCluster`` + ``y``) with our own vectorizer: Cyrillic-aware tokens,
+:mod:`topics.cluster`; BERTopic then builds its c-TF-IDF representations from those clusters
+in its manual mode (``BaseCluster`` + ``y``) with our own vectorizer: Cyrillic-aware tokens,
 stop words of every corpus language and Kyrgyz stemming (:mod:`topics.words`). This avoids
-BERTopic's English default, which strips every non-ASCII character before c-TF-IDF.
+BERTopic's English default, which strips every non-ASCII character before c-TF-IDF. The
+topic words and labels of the table come from :mod:`topics.labels`, computed from the same
+clusters.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,9 +32,10 @@ class TopicModel:
     coords : numpy.ndarray, shape (n, 2)
         2-D coordinates for the topic map (computed once, at fit time).
     table : pandas.DataFrame
-        One row per topic (outliers included as -1): ``topic``, ``label``, ``words``,
-        ``words_<lang>``, ``size``, ``share``, ``languages``, ``stability``,
-        ``representative``.
+        One row per topic (outliers included as -1): ``topic``, ``label`` (see
+        :func:`topics.labels.topic_labels`), ``words`` (comma-separated, best first),
+        ``word_weights`` (JSON object ``word -> weight``), ``words_<lang>``, ``size``,
+        ``share``, ``languages``, ``stability``, ``representative``.
     topic_embeddings : numpy.ndarray, shape (n_topics, d)
         Mean aligned embedding per topic (outliers excluded), L2-normalised.
     similarity : numpy.ndarray, shape (n_topics, n_topics)
@@ -85,23 +89,6 @@ def topic_stability(labels: np.ndarray, others: Sequence[np.ndarray]) -> dict[in
             vals.append(best)
         out[int(k)] = float(np.mean(vals)) if vals else float("nan")
     return out
-
-
-def _surface_words(ranked: list[tuple[str, float]], surface, n: int) -> list[str]:
-    words: list[str] = []
-    seen: set[str] = set()
-    for stem, score in ranked:
-        if not stem or score <= 0:
-            continue
-        word = surface(stem)
-        key = stem.lower()
-        if key in seen or word in words:
-            continue
-        seen.add(key)
-        words.append(word)
-        if len(words) == n:
-            break
-    return words
 
 
 def fit_topics(
@@ -159,6 +146,7 @@ def fit_topics(
     from tqdm.auto import tqdm
 
     from topics import cluster, words
+    from topics.labels import topic_labels, topic_words
 
     texts = list(texts)
     languages = list(languages)
@@ -219,15 +207,17 @@ def fit_topics(
         labels = fitted
         stability = topic_stability(labels, others)
 
-    surface = words.SurfaceForms(texts, analyzer=analyzer).surface
+    # Words and labels from the clusters (topics.labels); BERTopic keeps its c-TF-IDF.
+    described = topic_words(texts, labels, languages, n=top_n_words)
+    names = topic_labels(described.words, display=described.display)
+    topic_model.set_topic_labels({k: v for k, v in names.items() if k in topic_model.get_topics()})
     main_lang = pd.Series(languages).value_counts().index[0] if n else "ky"
     rows = []
     topic_ids = sorted(set(labels.tolist()))
     centroids = []
     for k in topic_ids:
         mask = labels == k
-        ranked = topic_model.get_topic(k) or []
-        top_words = _surface_words(list(ranked), surface, top_n_words)
+        top_words = described.words.get(int(k), [])
         lang_counts = pd.Series(np.asarray(languages)[mask]).value_counts()
         idx = np.flatnonzero(mask)
         if k >= 0:
@@ -240,8 +230,12 @@ def fit_topics(
         rows.append(
             {
                 "topic": int(k),
-                "label": "outliers" if k < 0 else f"{k}_" + "_".join(top_words[:3]),
+                "label": names[int(k)],
                 "words": ", ".join(top_words),
+                "word_weights": json.dumps(
+                    dict(zip(top_words, described.weights.get(int(k), []), strict=True)),
+                    ensure_ascii=False,
+                ),
                 "size": int(mask.sum()),
                 "share": float(mask.mean()),
                 "languages": "; ".join(f"{lang} {c}" for lang, c in lang_counts.items()),
@@ -252,11 +246,7 @@ def fit_topics(
             }
         )
     table = pd.DataFrame(rows)
-    for lang in corpus_langs:
-        lmask = np.asarray(languages) == lang
-        if lmask.sum() < 5 or lang in ("other", "und"):
-            continue
-        per_topic = _language_words(texts, labels, lmask, analyzer, surface, top_n_words)
+    for lang, per_topic in described.by_language.items():
         table[f"words_{lang}"] = [", ".join(per_topic.get(int(k), [])) for k in table["topic"]]
     topic_emb = np.vstack(centroids) if centroids else np.zeros((0, aligned.shape[1]))
     params = {
@@ -265,6 +255,7 @@ def fit_topics(
         "top_n_words": top_n_words,
         "vectorizer": f"CountVectorizer(analyzer=topics.words.make_analyzer({corpus_langs}))",
         "ctfidf": "ClassTfidfTransformer(reduce_frequent_words=True)",
+        "topic_words": f"topics.labels.topic_words(n={top_n_words})",
         "align_languages": align,
     }
     bar.update()
@@ -279,30 +270,3 @@ def fit_topics(
         stability_ari=ari,
         bertopic=topic_model,
     )
-
-
-def _language_words(texts, labels, lang_mask, analyzer, surface, n) -> dict[int, list[str]]:
-    """Top c-TF-IDF words of every topic among the segments of one language only."""
-    from bertopic.vectorizers import ClassTfidfTransformer
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    docs_by_topic: dict[int, list[str]] = {}
-    for i in np.flatnonzero(lang_mask):
-        docs_by_topic.setdefault(int(labels[i]), []).append(texts[i])
-    keys = sorted(docs_by_topic)
-    joined = [" ".join(docs_by_topic[t]) for t in keys]
-    try:
-        vec = CountVectorizer(analyzer=analyzer).fit(joined)
-    except ValueError:  # empty vocabulary
-        return {}
-    ctfidf = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(vec.transform(joined))
-    ctfidf = np.asarray(ctfidf.todense())
-    vocab = vec.get_feature_names_out()
-    out: dict[int, list[str]] = {}
-    for row_idx, k in enumerate(keys):
-        if k < 0:
-            continue
-        row = ctfidf[row_idx]
-        order = np.argsort(-row)[: n * 3]
-        out[k] = _surface_words([(vocab[j], row[j]) for j in order], surface, n)
-    return out

@@ -59,6 +59,7 @@ def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None
     from topics import embed
     from topics.corpus import load_corpus
     from topics.ingest import segments_from_corpus
+    from topics.labels import with_theme_names
     from topics.model import fit_topics
 
     timings: dict[str, float] = {}
@@ -209,8 +210,7 @@ def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None
         segments.loc[segments.index[idx], "theme"] = assigned.theme
         segments.loc[segments.index[idx], "theme_score"] = np.round(assigned.theme_score, 4)
         topic_names = th.name_topics(tm.topics, assigned.theme)
-        for k, name in topic_names.items():
-            labels[k] = name
+        labels = with_theme_names(labels, topic_names)
         tm.table["theme"] = [topic_names.get(int(k), "") for k in tm.table["topic"]]
         tm.table["label"] = [labels[int(k)] for k in tm.table["topic"]]
         themes_table = pd.DataFrame(

@@ -125,6 +125,13 @@ RU_ISO_CONTENT = frozenset(
     "ребенок россия рука русский свет сила слово случай советский стол сторона страна "
     "товарищ улица утро часть человек глаз писать понимать думать знать жить".split()
 )
+# tajiknlp's list lacks the light verbs and copulas that build most Tajik verbs (кард "did",
+# шуд "became", буда "been") and a few postpositions; they fill topic words otherwise.
+_TG_EXTRA = (
+    "шуд шуданд шудааст шуда шудан кард карданд карда кардан кардааст буд буданд буда будан "
+    "намуд намуда намудан гардид гардида кунед кунанд кунем мекунад мекунанд мекунед мешавад "
+    "мешаванд ҳангоми монанди"
+).split()
 _KK_WORDS = (
     "және мен бен пен да де та те ал бұл осы сол бір үшін арқылы туралы бойынша біз сіз "
     "олар оның оны оған онда одан мұның мұны осының осыны болып болады болды болған бар "
@@ -176,7 +183,8 @@ def stopwords(lang: str) -> frozenset[str]:
     lang : str
         ISO 639-1 code: ``ky`` (spaCy's list minus :data:`KY_SPACY_CONTENT`, plus common
         Kyrgyz function words), ``ru`` and ``en`` (stopwords-iso minus
-        :data:`RU_ISO_CONTENT` / :data:`EN_ISO_CONTENT`), ``tg`` (tajiknlp's list), ``mn``
+        :data:`RU_ISO_CONTENT` / :data:`EN_ISO_CONTENT`), ``tg`` (tajiknlp's list and light
+        verbs such as ``кард``, ``шуд``), ``mn``
         (``topics/data/stopwords_mn.txt``), ``kk`` (a short built-in list; neither spaCy
         nor stopwords-iso has Kazakh).
 
@@ -199,7 +207,7 @@ def stopwords(lang: str) -> frozenset[str]:
         words = {w for w in stopwordsiso.stopwords(lang) if " " not in w} - drop
     elif lang == "tg":
         data = json.loads(_resource_text("tajiknlp", "data/stopwords.json"))
-        words = {w for w in data["stopwords"] if not w.startswith("_")}
+        words = {w for w in data["stopwords"] if not w.startswith("_")} | set(_TG_EXTRA)
     elif lang == "mn":
         lines = _resource_text("topics", "data/stopwords_mn.txt").splitlines()
         words = {ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")}

@@ -1,0 +1,404 @@
+r"""Topic words and topic labels, computed from fixed clusters.
+
+A topic's words should be what its paragraphs are about: words that many of the topic's
+paragraphs use (coverage) and that the rest of the corpus uses less (distinctiveness), one
+word per stem, never a function word. Plain c-TF-IDF on stems with BERTopic's
+``reduce_frequent_words`` leans to distinctiveness: it ranks a name that occurs in two
+paragraphs above a word that a third of the topic uses, and such rare words do not hold
+together (they rarely share a document). :func:`score_words` weights a word instead by its
+coverage and its lift, on paragraph frequencies:
+
+.. math:: w(x, c) = p_c(x)^{\gamma} \left(\max\left(0, \log \frac{p_c(x)}{p(x)}\right)
+          + \epsilon\right)
+
+where :math:`p_c(x)` is the share of topic :math:`c`'s paragraphs that contain :math:`x`,
+:math:`p(x)` the (smoothed) share of all paragraphs, :math:`\gamma` = ``coverage`` (1 gives
+the word's contribution to the topic's KL divergence from the corpus; 1.5, the default,
+favours coverage a little more) and :math:`\epsilon` = :data:`NO_LIFT`, which orders words
+without lift by coverage after all others. A word below a frequency floor relative to the
+topic's size (``min_df`` paragraphs and ``min_share`` of the topic) comes after every word
+above it.
+
+:func:`topic_words` scores both the word forms and their stems
+(:func:`topics.words.make_analyzer`: stop words of the corpus languages and of English and
+Russian removed, Kyrgyz lemmatised) and ranks a form by the geometric mix
+``w(form) ** form_weight * w(stem) ** (1 - form_weight)``: the stem (all its forms merged)
+says what the topic is about, the form's own weight how often a reader meets that exact
+form. The list keeps one form per stem and per 6-letter beginning (``мектеп``,
+``мектептер``), the best-ranked one. Labels (:func:`topic_labels`) are the theme name of a
+topic that matches a codebook theme, otherwise its first words joined by ``" · "``, with proper
+nouns capitalised as the text writes them; they are unique within a run.
+
+The defaults were chosen on ``experiments/bench_words.py`` (SIB-200 pseudo-news in Kyrgyz,
+Mongolian and Russian, SIB-200 one file per language, the seed corpus); see
+``experiments/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "LABEL_SEPARATOR",
+    "TopicWords",
+    "score_words",
+    "topic_labels",
+    "with_theme_names",
+    "topic_words",
+]
+
+#: Joins the words of a label made from topic words.
+LABEL_SEPARATOR = " · "
+# Weight of a stem per unit of coverage when it has no lift: such stems come last.
+NO_LIFT = 1e-3
+# Factor on the weight of a stem below the frequency floor: such stems come after the others.
+BELOW_FLOOR = 1e-6
+
+
+@dataclass
+class TopicWords:
+    """Top words of every topic.
+
+    Attributes
+    ----------
+    words : dict
+        ``topic -> list of words`` (surface forms, lowercase), best first.
+    weights : dict
+        ``topic -> list of float``, the weight (:func:`score_words`) of each word.
+    display : dict
+        ``word -> form for display`` (capitalised when the text mostly capitalises it).
+    by_language : dict
+        ``language -> {topic -> list of words}``: the same ranking among the paragraphs of one
+        language only (languages with at least 5 paragraphs).
+    """
+
+    words: dict[int, list[str]] = field(default_factory=dict)
+    weights: dict[int, list[float]] = field(default_factory=dict)
+    display: dict[str, str] = field(default_factory=dict)
+    by_language: dict[str, dict[int, list[str]]] = field(default_factory=dict)
+
+
+def score_words(
+    counts: sp.spmatrix,
+    topics: np.ndarray,
+    *,
+    min_df: int = 2,
+    min_share: float = 0.02,
+    coverage: float = 1.0,
+    method: str = "kl",
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Weight of every word (or stem) in every topic.
+
+    Parameters
+    ----------
+    counts : scipy.sparse matrix, shape (n, V)
+        Occurrences of each word in each paragraph (only presence is used).
+    topics : numpy.ndarray of int, shape (n,)
+        Topic of each paragraph (-1 = outlier, scored like any topic).
+    min_df : int, default 2
+        A stem must occur in at least this many of the topic's paragraphs ...
+    min_share : float, default 0.02
+        ... and in at least this share of them; otherwise its weight is 0.
+    method : {"kl", "ctfidf"}, default "kl"
+        ``kl``: :math:`p_c \\log(p_c / p)` on paragraph frequencies (see the module
+        docstring); ``ctfidf``: BERTopic's c-TF-IDF on paragraph frequencies, for comparison.
+
+    Returns
+    -------
+    keys : numpy.ndarray of int, shape (K,)
+        The topics, sorted.
+    weights : numpy.ndarray, shape (K, V)
+        Weight of each word in each topic (0 where it does not occur).
+
+    Examples
+    --------
+    >>> x = sp.csr_matrix(np.array([[1, 1], [1, 0], [0, 1], [0, 1]]))
+    >>> keys, w = score_words(x, np.array([0, 0, 1, 1]), min_df=1)
+    >>> keys.tolist(), (w[0] > w[1]).tolist()
+    ([0, 1], [True, False])
+    """
+    topics = np.asarray(topics, dtype=int)
+    keys = np.unique(topics)
+    binary = sp.csr_matrix(counts, dtype=np.float64)
+    binary.data[:] = 1.0
+    member = sp.csr_matrix(
+        (np.ones(len(topics)), (np.searchsorted(keys, topics), np.arange(len(topics)))),
+        shape=(len(keys), len(topics)),
+    )
+    df_c = np.asarray((member @ binary).todense())  # (K, V) paragraphs of topic with stem
+    n_c = np.asarray(member.sum(axis=1)).ravel()[:, None]
+    df = df_c.sum(axis=0, keepdims=True)
+    n = max(len(topics), 1)
+    floor = np.maximum(min_df, np.ceil(min_share * n_c))
+    if method == "kl":
+        p_c = df_c / np.maximum(n_c, 1)
+        p = (df + 1.0) / (n + 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lift = np.where(df_c > 0, np.log(p_c / p), 0.0)
+        # Coverage alone orders the stems without lift (a corpus of one topic).
+        weights = p_c**coverage * (np.maximum(lift, 0.0) + NO_LIFT)
+    elif method == "ctfidf":
+        tf = df_c / np.maximum(df_c.sum(axis=1, keepdims=True), 1)
+        avg = df_c.sum() / max(len(keys), 1)
+        weights = tf * np.log(1.0 + avg / np.maximum(df, 1))
+    else:
+        raise ValueError(f"method must be 'kl' or 'ctfidf', not {method!r}")
+    # Below the floor: kept, but ranked after every word above it (fills short lists).
+    weights = np.where(df_c >= floor, weights, weights * BELOW_FLOOR)
+    return keys, weights
+
+
+def _token_counts(
+    texts: Sequence[str], analyzer
+) -> tuple[sp.csr_matrix, list[str], dict[str, str]]:
+    """Paragraph × word-form counts, the forms (alphabetical) and the stem of each form."""
+    vocab: dict[str, int] = {}
+    stem_of: dict[str, str] = {}
+    rows, cols = [], []
+    for i, text in enumerate(texts):
+        for tok, s in analyzer.pairs(text):
+            stem_of[tok] = s
+            rows.append(i)
+            cols.append(vocab.setdefault(tok, len(vocab)))
+    # Columns in alphabetical order, so that ties never depend on the order of the texts.
+    names = sorted(vocab)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[[vocab[t] for t in names]] = np.arange(len(names))
+    x = sp.csr_matrix(
+        (np.ones(len(rows)), (np.asarray(rows, dtype=np.int64), rank[np.asarray(cols, dtype=int)])),
+        shape=(len(texts), len(names)),
+        dtype=np.float64,
+    )
+    x.sum_duplicates()
+    return x, names, stem_of
+
+
+def _ranked_words(
+    keys: np.ndarray, weights: np.ndarray, vocab: Sequence[str], stem_of: Mapping[str, str], n: int
+) -> tuple[dict[int, list[str]], dict[int, list[float]]]:
+    """Top ``n`` forms of each topic, one per stem (and per 6-letter beginning)."""
+    words: dict[int, list[str]] = {}
+    out_w: dict[int, list[float]] = {}
+    for row, k in enumerate(keys):
+        order = np.lexsort((np.arange(len(vocab)), -weights[row]))  # ties: alphabetical
+        chosen: list[str] = []
+        chosen_w: list[float] = []
+        seen: set[str] = set()
+        for j in order:
+            if weights[row, j] <= 0 or len(chosen) == n:
+                break
+            word = vocab[j]
+            keys_ = {"stem:" + stem_of.get(word, word), "pre:" + word[:6]}
+            if keys_ & seen:
+                continue
+            seen |= keys_
+            chosen.append(word)
+            chosen_w.append(float(f"{weights[row, j]:.4g}"))
+        words[int(k)] = chosen
+        out_w[int(k)] = chosen_w
+    return words, out_w
+
+
+def _display_forms(texts: Sequence[str], wanted: set[str]) -> dict[str, str]:
+    """Capitalised form of each wanted word that the text capitalises mid-sentence."""
+    import re
+
+    upper: Counter = Counter()
+    total: Counter = Counter()
+    for text in texts:
+        for m in re.finditer(r"[^\W\d_]+(?:['-][^\W\d_]+)*", text):
+            tok = m.group(0)
+            low = tok.lower()
+            if low not in wanted:
+                continue
+            before = text[: m.start()].rstrip()
+            if not before or before[-1] in '.!?:;"«»—–-(':
+                continue  # sentence start: capitalisation says nothing
+            total[low] += 1
+            upper[low] += tok[0].isupper()
+    return {w: w[0].upper() + w[1:] for w in wanted if total[w] >= 2 and upper[w] > total[w] / 2}
+
+
+def topic_words(
+    texts: Sequence[str],
+    topics: Sequence[int],
+    languages: Sequence[str],
+    *,
+    n: int = 10,
+    min_df: int = 2,
+    min_share: float = 0.04,
+    coverage: float = 1.5,
+    form_weight: float = 0.75,
+    method: str = "kl",
+) -> TopicWords:
+    """Top words of every topic (and of every language within it).
+
+    Parameters
+    ----------
+    texts : sequence of str, length n
+        Paragraph texts.
+    topics : sequence of int, length n
+        Topic of each paragraph (-1 = outlier).
+    languages : sequence of str, length n
+        Language of each paragraph; the stop words and stemmers of these languages are used.
+    n : int, default 10
+        Words per topic.
+    min_df, min_share, coverage, method
+        See :func:`score_words`.
+    form_weight : float, default 0.75
+        A word form's weight is ``w(form) ** form_weight * w(stem) ** (1 - form_weight)``:
+        the stem's weight (all its forms together) says what the topic is about, the form's
+        own weight how often a reader meets that exact form.
+
+    Returns
+    -------
+    TopicWords
+
+    Examples
+    --------
+    >>> texts = ["мектептерде мугалимдер иштейт", "мугалимдер мектепте", "футбол оюну",
+    ...          "футбол командасы", "мектеп жана мугалим"]
+    >>> tw = topic_words(texts, [0, 0, 1, 1, 0], ["ky"] * 5, n=2)
+    >>> tw.words[0], tw.words[1]
+    (['мугалимдер', 'мектеп'], ['футбол', 'командасы'])
+    """
+    from topics import words as _words
+
+    texts = list(texts)
+    topics_arr = np.asarray(topics, dtype=int)
+    langs = np.asarray(languages, dtype=object)
+    analyzer = _words.make_analyzer(sorted(set(langs.tolist())))
+    counts, vocab, stem_of = _token_counts(texts, analyzer)
+    opts = {"min_df": min_df, "min_share": min_share, "coverage": coverage, "method": method}
+    form_opts = {**opts, "min_df": 1, "min_share": 0.0}
+    out = TopicWords()
+    if counts.shape[1] == 0:
+        out.words = {int(k): [] for k in np.unique(topics_arr)}
+        out.weights = {k: [] for k in out.words}
+        return out
+    stems = sorted(set(stem_of.values()))
+    col = {st: j for j, st in enumerate(stems)}
+    stem_idx = np.array([col[stem_of[t]] for t in vocab])
+    to_stem = sp.csr_matrix(
+        (np.ones(len(vocab)), (np.arange(len(vocab)), stem_idx)), shape=(len(vocab), len(stems))
+    )
+
+    def ranked(rows: np.ndarray) -> tuple[dict[int, list[str]], dict[int, list[float]]]:
+        # The frequency floor is the stem's: a form's own weight already reflects its coverage.
+        keys, w_form = score_words(counts[rows], topics_arr[rows], **form_opts)
+        _, w_stem = score_words(counts[rows] @ to_stem, topics_arr[rows], **opts)
+        weights = w_form**form_weight * w_stem[:, stem_idx] ** (1.0 - form_weight)
+        return _ranked_words(keys, weights, vocab, stem_of, n)
+
+    out.words, out.weights = ranked(np.arange(len(texts)))
+    for lang in sorted(set(langs.tolist())):
+        mask = langs == lang
+        if mask.sum() < 5 or lang in ("other", "und"):
+            continue
+        out.by_language[str(lang)] = ranked(np.flatnonzero(mask))[0]
+    shown = {w for k, ws in out.words.items() if k >= 0 for w in ws[:4]}
+    out.display = _display_forms(texts, shown)
+    return out
+
+
+def topic_labels(
+    words: Mapping[int, Sequence[str]],
+    names: Mapping[int, str] | None = None,
+    *,
+    n_words: int = 3,
+    display: Mapping[str, str] | None = None,
+) -> dict[int, str]:
+    """A short, unique, human label for every topic.
+
+    Parameters
+    ----------
+    words : mapping
+        ``topic -> words``, best first (e.g. :attr:`TopicWords.words`).
+    names : mapping, optional
+        ``topic -> theme name`` for topics that match a codebook theme; these keep the name.
+    n_words : int, default 3
+        Words in a label made from words; more are added when two labels would coincide.
+    display : mapping, optional
+        ``word -> display form`` (:attr:`TopicWords.display`).
+
+    Returns
+    -------
+    dict
+        ``topic -> label``: ``"outliers"`` for -1, the theme name, or the first words joined
+        by :data:`LABEL_SEPARATOR`; a topic without words is ``"topic <id>"``. Labels are
+        unique: a clash gets more words, then `` (2)``, `` (3)``.
+
+    Examples
+    --------
+    >>> topic_labels({-1: ["a"], 0: ["мугалимдер", "консорциум", "тажикстан", "иш"],
+    ...               1: ["окуу"]}, {1: "distance learning"}, display={"тажикстан": "Тажикстан"})
+    {-1: 'outliers', 0: 'мугалимдер · консорциум · Тажикстан', 1: 'distance learning'}
+    """
+    names = dict(names or {})
+    display = dict(display or {})
+    out: dict[int, str] = {}
+    used: set[str] = set()
+    # Theme names first (they are fixed), then word labels by topic id.
+    order = [k for k in sorted(words) if k in names] + [k for k in sorted(words) if k not in names]
+    order += [k for k in sorted(names) if k not in words]
+    for k in order:
+        if k < 0:
+            out[k] = "outliers"
+            continue
+        ws = [display.get(w, w) for w in words.get(k, [])]
+        if k in names:
+            candidates = [names[k]]
+        elif ws:
+            candidates = [
+                LABEL_SEPARATOR.join(ws[:m]) for m in range(min(n_words, len(ws)), len(ws) + 1)
+            ]
+        else:
+            candidates = [f"topic {k}"]
+        label = next((c for c in candidates if c not in used), None)
+        rank = 2
+        while label is None:
+            if (numbered := f"{candidates[0]} ({rank})") not in used:
+                label = numbered
+            rank += 1
+        used.add(label)
+        out[k] = label
+    return {k: out[k] for k in sorted(out)}
+
+
+def with_theme_names(labels: Mapping[int, str], names: Mapping[int, str]) -> dict[int, str]:
+    """Replace the labels of theme-matched topics by the theme names, keeping labels unique.
+
+    Parameters
+    ----------
+    labels : mapping
+        ``topic -> label`` (e.g. from :func:`topic_labels`).
+    names : mapping
+        ``topic -> theme name`` (:func:`topics.themes.name_topics`), unique among themselves.
+
+    Returns
+    -------
+    dict
+        ``topic -> label``; a word label that equals a theme name gets `` (2)``, `` (3)``.
+
+    Examples
+    --------
+    >>> with_theme_names({0: "a · b · c", 1: "x"}, {1: "a · b · c"})
+    {0: 'a · b · c (2)', 1: 'a · b · c'}
+    """
+    out = {int(k): str(v) for k, v in labels.items()}
+    out.update({int(k): str(v) for k, v in names.items()})
+    used = {out[k] for k in names}
+    for k in sorted(out):
+        if k in names:
+            continue
+        label, rank = out[k], 2
+        while label in used:
+            label, rank = f"{out[k]} ({rank})", rank + 1
+        out[k] = label
+        used.add(label)
+    return out
