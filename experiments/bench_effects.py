@@ -10,12 +10,14 @@ univ, 40/30/30 %) and ``year`` (2010-2024, uniform), 5-60 paragraphs each, and t
 
 Document shares vary around their expectation (beta, precision 8: documents differ strongly),
 paragraphs draw their theme from the document's shares. Assignments are noisy: every paragraph
-gets a signal ``e ~ N(delta * onehot(theme), I)`` and the model sees the posterior
-``q ∝ shares_d * exp(delta * e)`` (calibrated probabilities; delta=1.5 -> the best theme is
-right for about 70 % of paragraphs). Scenarios:
+gets a signal ``e ~ N(delta * onehot(theme), I)``, delta=1.5 (the best theme is right for
+about 70 % of paragraphs). Scenarios:
 
-- ``composition``: effects(probs=q), the method of composition (the target);
-- ``hard labels``: the argmax of q only (no assignment uncertainty; biased by misclassification);
+- ``composition``: probabilities calibrated within the document, ``q ∝ shares_d * exp(delta e)``
+  (the exact posterior of each paragraph's theme), method of composition (the target);
+- ``composition, corpus prior``: probabilities calibrated only at corpus level,
+  ``q ∝ mean shares * exp(delta e)`` (what a softmax of similarity scores can at best be);
+- ``hard labels``: the argmax of the corpus-prior probabilities, no assignment uncertainty;
 - ``certain``: the true themes (no assignment noise), cross-checked against statsmodels.
 
 Run: ``python experiments/bench_effects.py [--sims 200] [--workers 2]`` (a few minutes).
