@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from topics._style import apply_style, color_for, plain
+from topics._style import apply_style, color_for, plain, wrap
 from topics.result import Result
 
 __all__ = ["effect_estimates", "effect_contrasts", "effect_trends", "prevalence_over_time"]
@@ -126,7 +126,7 @@ def effect_estimates(
         180 + 34 * len(items),
         title=f"{kind.capitalize()} share by {covariate} (model: {formula})",
     )
-    fig.update_layout(margin={"b": 80, "t": 70})
+    fig.update_layout(margin={"b": 95, "t": 70})
     return fig
 
 
@@ -197,7 +197,7 @@ def effect_contrasts(
         title=f"{kind.capitalize()} contrasts of {covariate} (model: {formula})",
         legend=False,
     )
-    fig.update_layout(margin={"b": 80, "t": 60})
+    fig.update_layout(margin={"b": 95, "t": 60})
     return fig
 
 
@@ -264,6 +264,7 @@ def effect_trends(
                 go.Scatter(
                     x=np.r_[x, x[::-1]],
                     y=np.r_[g["ci_high"].to_numpy(float), g["ci_low"].to_numpy(float)[::-1]],
+                    mode="lines",
                     fill="toself",
                     fillcolor=col,
                     opacity=0.18,
@@ -302,7 +303,7 @@ def effect_trends(
         title=f"{kind.capitalize()} share over {covariate}{by} (model: {formula})",
         legend=bool(moderator),
     )
-    fig.update_layout(margin={"b": 80, "t": 70})
+    fig.update_layout(margin={"b": 95, "t": 70})
     return fig
 
 
@@ -391,7 +392,7 @@ def prevalence_over_time(
         title=f"{kind.capitalize()} prevalence per year",
         legend=False,
     )
-    fig.update_layout(margin={"b": 80, "t": 70})
+    fig.update_layout(margin={"b": 95, "t": 70})
     return fig
 
 
@@ -401,7 +402,7 @@ def _numeric(t: pd.DataFrame) -> bool:
 
 def _note(fig: go.Figure, text: str) -> None:
     fig.add_annotation(
-        text=plain(text, 400),
+        text=wrap(text, width=150, max_chars=600),
         xref="paper",
         yref="paper",
         x=0,
