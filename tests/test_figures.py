@@ -213,6 +213,7 @@ def make_result(tmp_path: Path | None = None, *, seed: int = 0) -> tuple[Result,
         dtype=np.float32,
     )
     result.similarity = sim  # type: ignore[attr-defined]
+    _add_effects(result)
     if tmp_path is None:
         return result, None
     from safetensors.numpy import save_file
@@ -223,6 +224,25 @@ def make_result(tmp_path: Path | None = None, *, seed: int = 0) -> tuple[Result,
     (folder / "model").mkdir()
     save_file({"similarity": sim}, str(folder / "model" / "topic_model.safetensors"))
     return result, folder
+
+
+def _add_effects(result: Result) -> None:
+    """Effects tables computed by topics.effects (the real schema): prevalence per year of the
+    3 fixture documents, and a formula fitted on a simulated 40-document corpus whose themes
+    carry the fixture's theme names.
+    """
+    from test_effects import sim_segments
+
+    from topics import effects
+
+    seg = result.segments[result.segments["topic"].notna()]
+    result.prevalence_by_year = effects.prevalence_over_time(seg, n_boot=200, random_state=0)
+    sim, _ = sim_segments(40, seed=1)
+    sim["theme"] = sim["theme"].map(dict(zip(sorted(set(sim["theme"])), THEMES, strict=True)))
+    fitted = effects.effects(sim, "focus * year", kind="theme")
+    result.effect_estimates = fitted.effects
+    result.effect_predictions = fitted.predicted
+    result.effect_contrasts = fitted.contrasts
 
 
 @pytest.fixture

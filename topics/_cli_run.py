@@ -1,4 +1,4 @@
-"""``topics run``, ``topics verify`` and ``topics export`` sub-commands."""
+"""``topics run``, ``topics verify``, ``topics effects`` and ``topics export`` sub-commands."""
 
 from __future__ import annotations
 
@@ -91,8 +91,33 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_effects(args: argparse.Namespace) -> int:
+    from topics.effects import write_effects
+
+    kinds = [args.kind] if args.kind else ["theme", "topic"]
+    written = write_effects(
+        args.run_dir,
+        args.formula,
+        kinds=kinds,
+        n_draws=args.draws,
+        se=args.se,
+        random_state=args.seed,
+    )
+    for kind, table in written.items():
+        rows = table[table["term"] != "Intercept"]
+        shown = rows.dropna(subset=["estimate"])
+        print(
+            f"{kind}: {rows['item'].nunique()} items, {len(shown)} of {len(rows)} effects "
+            f"estimated, {int((shown['q_value'] < 0.05).sum())} with q < 0.05"
+        )
+        if len(shown) < len(rows):
+            print(f"  not estimated: {sorted(set(rows.loc[rows['estimate'].isna(), 'method']))}")
+    print(f"wrote effects.csv, effects_predicted.csv, effects_contrasts.csv to {args.run_dir}")
+    return 0
+
+
 def add_commands(sub, add_common) -> None:
-    """Register ``run`` and ``export`` on the ``topics`` parser."""
+    """Register ``run``, ``effects`` and ``export`` on the ``topics`` parser."""
     p = sub.add_parser("run", help="ingest, embed, topics, themes, comparisons and report")
     p.add_argument("corpus", nargs="?", type=Path, help="corpus folder (or set it in --config)")
     add_common(p, out_required=False)
@@ -121,6 +146,15 @@ def add_commands(sub, add_common) -> None:
     p.add_argument("--max-share-change", type=float, default=0.02, help="largest prevalence change")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("effects", help="covariate effects on topic/theme prevalence of a run")
+    p.add_argument("run_dir", type=Path, help="a run folder written by `topics run`")
+    p.add_argument("--formula", required=True, help='document covariates, e.g. "focus * year"')
+    p.add_argument("--kind", choices=["topic", "theme"], help="default: both")
+    p.add_argument("--draws", type=int, default=30, help="composition draws (default 30)")
+    p.add_argument("--se", choices=["model", "robust"], default="model", help="covariance")
+    p.add_argument("--seed", type=int, help="random_state (default: the run's seed)")
+    p.set_defaults(func=_cmd_effects)
 
     p = sub.add_parser("export", help="write the report's figures as PNG/SVG/PDF")
     p.add_argument("run_dir", type=Path, help="a run folder written by `topics run`")

@@ -77,6 +77,22 @@ class CompareConfig:
 
 
 @dataclass
+class EffectsConfig:
+    """Covariate effects computed at the end of a run (see :mod:`topics.effects`).
+
+    ``formulas`` are patsy right-hand sides such as ``"focus + year"``; each is fitted for
+    every kind in ``kinds``. A formula the documents cannot support is skipped with a warning.
+    ``over_time`` adds prevalence per year when the corpus has a year or date column.
+    """
+
+    formulas: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=lambda: ["theme", "topic"])
+    n_draws: int = 30
+    se: str = "model"
+    over_time: bool = True
+
+
+@dataclass
 class ReportConfig:
     """Report settings: ``html`` writes ``report.html``; ``figures`` lists static formats
     (``png``, ``svg``, ``pdf``) exported to ``figures/`` after the run.
@@ -108,6 +124,7 @@ class RunConfig:
     topics: TopicsConfig = field(default_factory=TopicsConfig)
     themes: ThemesConfig = field(default_factory=ThemesConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
+    effects: EffectsConfig = field(default_factory=EffectsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -127,6 +144,7 @@ _SECTIONS = {
     "topics": TopicsConfig,
     "themes": ThemesConfig,
     "compare": CompareConfig,
+    "effects": EffectsConfig,
     "report": ReportConfig,
 }
 

@@ -25,6 +25,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from topics._figures_effects import (
+    effect_contrasts,
+    effect_estimates,
+    effect_trends,
+    prevalence_over_time,
+)
 from topics._style import (
     LANG_ORDER,
     NO_THEME,
@@ -60,6 +66,10 @@ __all__ = [
     "topic_similarity",
     "topic_stability",
     "corpus_overview",
+    "effect_estimates",
+    "effect_contrasts",
+    "effect_trends",
+    "prevalence_over_time",
     "load_similarity",
     "is_paragraph_level",
     "short_label",
@@ -557,6 +567,18 @@ def corpus_overview(result: Result) -> go.Figure:
     return fig
 
 
+def _theme_else_topic(func: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
+    """The theme version of an effects figure, or the topic one when the run has no themes."""
+
+    def draw(result: Result) -> go.Figure:
+        try:
+            return func(result, kind="theme")
+        except ValueError:
+            return func(result, kind="topic")
+
+    return draw
+
+
 #: Figure name -> function(result) -> Figure; the names are the exported file names.
 FIGURES: dict[str, Callable[..., go.Figure]] = {
     "corpus_overview": corpus_overview,
@@ -568,6 +590,10 @@ FIGURES: dict[str, Callable[..., go.Figure]] = {
     "group_comparison_topics": partial(group_comparison, kind="topic"),
     "topic_similarity": topic_similarity,
     "topic_stability": topic_stability,
+    "prevalence_over_time": _theme_else_topic(prevalence_over_time),
+    "effect_estimates": _theme_else_topic(effect_estimates),
+    "effect_contrasts": _theme_else_topic(effect_contrasts),
+    "effect_trends": _theme_else_topic(effect_trends),
 }
 
 

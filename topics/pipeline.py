@@ -246,6 +246,16 @@ def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None
             random_state=cfg.seed,
         )
         timings["compare_s"] = time.perf_counter() - t
+
+    # Covariate effects ([effects] formulas) and prevalence per year, after the comparisons.
+    t = time.perf_counter()
+    theme_probs = None
+    if assigned is not None:
+        theme_probs = pd.DataFrame(th.theme_posterior(assigned.scores), columns=names)
+        theme_probs.insert(0, "segment_id", segments["segment_id"].iloc[idx].to_numpy())
+    effect_tables, by_year = _effects_step(cfg, segments.iloc[idx], theme_probs, caught)
+    if cfg.effects.formulas or by_year is not None:
+        timings["effects_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t_all
 
     manifest = dict(ingested.manifest)
@@ -279,9 +289,48 @@ def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None
         config=cfg.to_dict(),
         similarity=tm.similarity,
         embeddings=store,
+        theme_probs=theme_probs,
+        prevalence_by_year=by_year,
     )
+    if effect_tables is not None:
+        result.effect_estimates = effect_tables.effects
+        result.effect_predictions = effect_tables.predicted
+        result.effect_contrasts = effect_tables.contrasts
     result._model = tm  # type: ignore[attr-defined]  # kept for save_model, not saved as is
     return result
+
+
+def _effects_step(cfg: RunConfig, modelled: pd.DataFrame, theme_probs, caught: list[str]):
+    """Effects of the configured formulas and prevalence per year; refusals become warnings."""
+    import warnings
+
+    from topics import effects as eff
+
+    seg = modelled.reset_index(drop=True)
+    probs = None if theme_probs is None else theme_probs.drop(columns="segment_id")
+    tables = by_year = None
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        if cfg.effects.formulas:
+            tables = eff.effects_tables(
+                seg,
+                cfg.effects.formulas,
+                cfg.effects.kinds,
+                probs=probs,
+                on_error="warn",
+                n_draws=cfg.effects.n_draws,
+                se=cfg.effects.se,
+                confidence=cfg.compare.confidence,
+                random_state=cfg.seed,
+            )
+        if cfg.effects.over_time:
+            by_year = eff.prevalence_over_time(
+                seg, random_state=cfg.seed, confidence=cfg.compare.confidence
+            )
+    for w in rec:
+        caught.append(str(w.message))
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return tables, by_year
 
 
 def _relative_config(cfg: dict, out: Path) -> dict:

@@ -299,6 +299,43 @@ def _run_details(result: Result) -> str:
     return "".join(out)
 
 
+def _effects_section(result: Result, fig) -> str:
+    """Figures and the coefficient table of :mod:`topics.effects`, when the run has them."""
+    table = result.effect_estimates
+    if table is None or len(table) == 0:
+        return ""
+    extra = ""
+    pred = result.effect_predictions
+    if pred is not None and len(pred):
+        mods = pred.loc[pred["moderator"].fillna("").astype(str) != "", "moderator"]
+        if len(mods):
+            kind = "theme" if (pred["kind"] == "theme").any() else "topic"
+            try:
+                f = F.effect_trends(result, kind=kind, moderator=str(mods.iloc[0]))
+                extra = _figure_html("effect_trends_by_moderator", f)
+            except ValueError:
+                extra = ""
+    rows = table[table["term"] != "Intercept"].copy()
+    for col in ("estimate", "ci_low", "ci_high"):
+        rows[col] = rows[col].map(lambda v: _num(v, "{:+.2f}"))
+    for col in ("p_value", "q_value"):
+        rows[col] = rows[col].map(lambda v: _num(v, "{:.3g}"))
+    note = (
+        '<p class="note">Fractional-logit coefficients (log-odds of an item\'s share of a '
+        "document's paragraphs) with their intervals; q-values are Benjamini-Hochberg within "
+        "each formula and kind; <em>n docs</em> counts the documents behind a coefficient (for "
+        "a level, the documents of that level). Rows without an estimate say why.</p>"
+    )
+    return (
+        fig("effect_estimates") + fig("effect_contrasts") + fig("effect_trends") + extra + note
+        + _table(rows, {"formula": "formula", "kind": "kind", "label": "item", "term": "term",
+                        "estimate": "estimate", "ci_low": "low", "ci_high": "high",
+                        "p_value": "p", "q_value": "q", "n_docs": "n docs",
+                        "method": "method"},
+                 num=("estimate", "ci_low", "ci_high", "p_value", "q_value", "n_docs"))
+    )  # fmt: skip
+
+
 def render_report(
     result: Result, *, similarity: np.ndarray | None = None, title: str | None = None
 ) -> str:
@@ -367,6 +404,12 @@ def render_report(
             "independent: they are not document-level intervals and understate uncertainty."
             "</p>" if result.prevalence is not None else ""
         ) + _comparison_tables(result)),
+        ("time", "Over time", fig(
+            "prevalence_over_time",
+            "Share of paragraphs per year with document-level intervals; the documents of each "
+            "year are counted under the axis, and sparse years (open markers) say little.",
+        )),
+        ("effects", "Covariate effects", _effects_section(result, fig)),
         ("structure", "Topic similarity and stability",
          fig("topic_similarity") + fig("topic_stability")),
         ("examples", "Representative paragraphs", _representatives(result)),

@@ -19,6 +19,14 @@ import pandas as pd
 __all__ = ["Result", "GroupTable"]
 
 _TABLES = ("segments", "documents", "topics", "themes", "prevalence", "differences")
+# attribute -> file name of the tables of topics.effects (CSV) and the theme probabilities
+# of every modelled segment (Parquet: one float column per theme, keyed by segment_id)
+_EFFECT_TABLES = {
+    "effect_estimates": "effects",
+    "effect_predictions": "effects_predicted",
+    "effect_contrasts": "effects_contrasts",
+    "prevalence_by_year": "prevalence_by_year",
+}
 
 
 class GroupTable(pd.DataFrame):
@@ -76,6 +84,15 @@ class Result:
         The modelled segments' embeddings (float16 precision) with their segment ids and the
         model identity, and the codebook's embeddings; saved as ``embeddings.safetensors``
         so the modelling can be redone without the model (``topics verify``).
+    effect_estimates, effect_predictions, effect_contrasts : pandas.DataFrame or None
+        Tables of :mod:`topics.effects` (``effects.csv``, ``effects_predicted.csv``,
+        ``effects_contrasts.csv``) for the formulas of the run's ``[effects]`` section or of
+        ``topics effects``.
+    prevalence_by_year : pandas.DataFrame or None
+        Prevalence per year (:func:`topics.effects.prevalence_over_time`).
+    theme_probs : pandas.DataFrame or None
+        ``segment_id`` and one probability column per theme for every modelled segment (the
+        theme posterior), used by the method of composition; ``theme_probs.parquet``.
     """
 
     segments: pd.DataFrame
@@ -88,6 +105,11 @@ class Result:
     config: dict[str, Any] = field(default_factory=dict)
     similarity: Any = None
     embeddings: Any = None
+    effect_estimates: pd.DataFrame | None = None
+    effect_predictions: pd.DataFrame | None = None
+    effect_contrasts: pd.DataFrame | None = None
+    prevalence_by_year: pd.DataFrame | None = None
+    theme_probs: pd.DataFrame | None = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("prevalence", "differences") and isinstance(value, pd.DataFrame):
@@ -113,6 +135,12 @@ class Result:
             table.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
             if name in ("segments", "documents"):
                 table.to_parquet(folder / f"{name}.parquet", index=False)
+        for name, file in _EFFECT_TABLES.items():
+            table = getattr(self, name)
+            if table is not None:
+                table.to_csv(folder / f"{file}.csv", index=False, lineterminator="\n")
+        if self.theme_probs is not None:
+            self.theme_probs.to_parquet(folder / "theme_probs.parquet", index=False)
         (folder / "manifest.json").write_text(
             json.dumps(self.manifest, ensure_ascii=False, indent=2, default=str) + "\n", "utf-8"
         )
@@ -157,6 +185,15 @@ class Result:
             from safetensors.numpy import load_file
 
             similarity = load_file(str(model_file)).get("similarity")
+        for name, file in _EFFECT_TABLES.items():
+            path = folder / f"{file}.csv"
+            tables[name] = (
+                pd.read_csv(path, keep_default_na=False, na_values=[""])
+                if (path.exists())
+                else None
+            )
+        probs = folder / "theme_probs.parquet"
+        tables["theme_probs"] = pd.read_parquet(probs) if probs.exists() else None
         from topics._embstore import FILE_NAME, SavedEmbeddings
 
         embeddings = None
@@ -178,3 +215,55 @@ class Result:
         if self.prevalence is None:
             raise ValueError("this result has no comparisons; run `topics run` first")
         return self.prevalence(by=by, kind=kind)
+
+    def effects(self, formula: str, kind: str = "theme", **options: Any):
+        """Covariate effects on topic or theme prevalence (see :func:`topics.effects.effects`).
+
+        Uses the modelled segments and, for themes, the saved theme probabilities (method of
+        composition). Nothing is stored on the result; ``topics effects RUN`` writes the
+        tables into a run folder.
+
+        Parameters
+        ----------
+        formula : str
+            Document covariates in patsy syntax, e.g. ``"focus + year"`` or ``"focus * year"``.
+        kind : {"theme", "topic"}, default "theme"
+        **options
+            Passed to :func:`topics.effects.effects` (``n_draws``, ``confidence``,
+            ``random_state`` (default: the run's seed), ``se``, ``weights``, ``min_df``).
+
+        Returns
+        -------
+        topics.effects.EffectsResult
+            ``.effects``, ``.predicted`` and ``.contrasts`` tables.
+
+        Examples
+        --------
+        >>> res = Result.load("results/seeds")  # doctest: +SKIP
+        >>> res.effects("focus + year", kind="theme").effects  # doctest: +SKIP
+        """
+        from topics import effects as eff
+
+        segments, probs = self.modelled_segments()
+        options.setdefault("random_state", self.config.get("seed", 0))
+        return eff.effects(segments, formula, kind=kind, probs=probs if kind == "theme" else None,
+                           **options)  # fmt: skip
+
+    def modelled_segments(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """The modelled segments (with a topic) and their theme probabilities, aligned.
+
+        Returns
+        -------
+        segments : pandas.DataFrame
+        probs : pandas.DataFrame or None
+            One column per theme, one row per returned segment; None without probabilities.
+        """
+        seg = self.segments
+        if "topic" in seg.columns:
+            seg = seg[pd.to_numeric(seg["topic"], errors="coerce").notna()]
+        seg = seg.reset_index(drop=True)
+        probs = None
+        if self.theme_probs is not None and "segment_id" in seg.columns:
+            table = self.theme_probs.set_index("segment_id")
+            probs = table.reindex(seg["segment_id"]).reset_index(drop=True)
+        return seg, probs

@@ -1,0 +1,327 @@
+"""Internals of :mod:`topics.effects`: document table, design matrix, assignment draws, fits.
+
+Plain functions on DataFrames and arrays; the method is described in :mod:`topics.effects`.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from topics.errors import TopicsError
+
+_SEGMENT_ONLY = {"topic", "topic_label", "theme", "theme_score", "x", "y", "text", "segment_id"}
+_SEGMENT_ONLY |= {"article", "section", "language", "start", "end", "n_chars"}
+
+# --------------------------------------------------------------------------- documents
+
+
+def formula_rhs(formula: str) -> str:
+    """The covariates of a formula (its right-hand side); a response is refused."""
+    if not isinstance(formula, str) or not formula.strip():
+        raise TopicsError("the formula is empty; give covariates such as 'focus + year'")
+    parts = formula.split("~")
+    if len(parts) > 2 or parts[0].strip() and len(parts) == 2:
+        raise TopicsError(
+            f"formula {formula!r}: give only the covariates (right-hand side), e.g. "
+            "'focus + year'; the response (each document's share of an item) is built in"
+        )
+    return parts[-1].strip()
+
+
+def _missing(values: pd.Series) -> np.ndarray:
+    return (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+
+
+def _doc_table(segments: pd.DataFrame, used: list[str]) -> pd.DataFrame:
+    """One row per document: its covariates (constant within it) and paragraph count."""
+    docs = segments["doc_id"].astype(str)
+    table = pd.DataFrame(index=pd.Index(pd.unique(docs), name="doc_id"))
+    for col in used:
+        vals = segments[col].mask(_missing(segments[col]))
+        per_doc = vals.groupby(docs, sort=False).nunique(dropna=True)
+        if per_doc.max() > 1:
+            bad = per_doc.index[per_doc > 1][0]
+            raise TopicsError(
+                f"covariate {col!r} varies within document {bad!r}; effects need document "
+                "covariates (one value per document)"
+            )
+        column = vals.groupby(docs, sort=False).first().reindex(table.index)
+        if not pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            # numbers read as text (e.g. a year column of a CSV) are numeric; C(col) makes
+            # them categorical again
+            numeric = pd.to_numeric(column, errors="coerce")
+            if numeric.notna().sum() == column.notna().sum():
+                column = numeric
+            else:
+                column = column.astype(object)
+        table[col] = column
+    return table
+
+
+def _used_columns(rhs: str, columns: Sequence[str]) -> list[str]:
+    """Document columns the formula mentions (as names or inside ``Q('...')``)."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", rhs))
+    words |= set(re.findall(r"""Q\(\s*['"]([^'"]+)['"]\s*\)""", rhs))
+    return [c for c in columns if c in words]
+
+
+def _metadata_columns(segments: pd.DataFrame) -> list[str]:
+    return [c for c in segments.columns if c not in _SEGMENT_ONLY and c != "doc_id"]
+
+
+@dataclass
+class _Design:
+    rhs: str
+    docs: pd.DataFrame  # kept documents with their covariates
+    X: np.ndarray  # (n_docs, p)
+    names: list[str]
+    info: object  # patsy DesignInfo, to build counterfactual rows
+    categorical: dict[str, list]  # covariate -> levels
+    numeric: list[str]
+
+
+def design(segments: pd.DataFrame, formula: str, min_df: int) -> _Design:
+    import patsy
+
+    rhs = formula_rhs(formula)
+    available = _metadata_columns(segments)
+    used = _used_columns(rhs, available)
+    docs = _doc_table(segments, used)
+    if used:
+        miss = np.zeros(len(docs), bool)
+        for col in used:
+            miss |= _missing(docs[col])
+        if miss.any():
+            dropped = list(docs.index[miss])
+            shown = ", ".join(dropped[:5]) + (", ..." if len(dropped) > 5 else "")
+            warnings.warn(
+                f"formula {formula!r}: {len(dropped)} of {len(docs)} documents lack a value of "
+                f"{', '.join(used)} and are left out ({shown})",
+                stacklevel=3,
+            )
+            docs = docs[~miss]
+    for col in used:
+        distinct = docs[col].unique()
+        if len(distinct) < 2:
+            value = f" ({distinct[0]!r})" if len(distinct) else ""
+            raise TopicsError(
+                f"formula {formula!r}: covariate {col!r} has a single value{value} among the "
+                f"{len(docs)} documents with all covariates; an effect needs at least two "
+                "values (drop it from the formula)"
+            )
+    env = patsy.EvalEnvironment([{"np": np}])
+    try:
+        X = patsy.dmatrix(rhs, docs.reset_index(), eval_env=env, NA_action="raise")
+    except patsy.PatsyError as exc:
+        name = re.search(r"name '([^']+)' is not defined", str(exc))
+        if name:
+            raise TopicsError(
+                f"formula {formula!r}: unknown column {name.group(1)!r}; available document "
+                f"columns: {', '.join(available) or '(none)'}"
+            ) from None
+        raise TopicsError(f"formula {formula!r}: {str(exc).splitlines()[0]}") from None
+    info = X.design_info
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    if n - p < min_df:
+        raise TopicsError(
+            f"formula {formula!r} has {p} coefficients but only {n} documents have all its "
+            f"covariates; at least {p + min_df} documents are needed (coefficients + "
+            f"min_df={min_df}). Use fewer terms or more documents."
+        )
+    _check_rank(X, info.column_names, formula)
+    categorical, numeric = {}, []
+    for col in used:
+        wrapped = re.search(rf"C\(\s*{re.escape(col)}\b", rhs)
+        if wrapped or not pd.api.types.is_numeric_dtype(docs[col]):
+            categorical[col] = sorted(docs[col].unique(), key=lambda v: (str(type(v)), v))
+        else:
+            numeric.append(col)
+    return _Design(rhs, docs, X, list(info.column_names), info, categorical, numeric)
+
+
+def _check_rank(X: np.ndarray, names: list[str], formula: str) -> None:
+    _, r, _ = np.linalg.svd(X / np.maximum(np.abs(X).max(0), 1e-12), full_matrices=False)
+    if r[-1] > 1e-8 * r[0]:
+        return
+    _, rr = np.linalg.qr(X / np.maximum(np.abs(X).max(0), 1e-12))
+    bad = [names[j] for j in range(len(names)) if abs(rr[j, j]) < 1e-8]
+    raise TopicsError(
+        f"formula {formula!r}: the coefficients {', '.join(bad) or names[-1]} cannot be "
+        "estimated from these documents (collinear terms or an interaction cell with no "
+        "documents); simplify the formula"
+    )
+
+
+def term_docs(X: np.ndarray) -> np.ndarray:
+    """Documents behind each coefficient: a 0/1 dummy's ones, else all documents."""
+    dummy = np.all((X == 0) | (X == 1), axis=0)
+    return np.where(dummy & (X.min(0) == 0), (X == 1).sum(0), X.shape[0])
+
+
+# --------------------------------------------------------------------------- assignments
+
+
+@dataclass
+class _Assignments:
+    kind: str
+    items: list[str]
+    labels: list[str]
+    codes: np.ndarray  # (n_seg,) hard item index, -1 = not an item (outlier / no theme)
+    probs: np.ndarray | None  # (n_seg, K) draw probabilities, rows of redrawn segments
+    redraw: np.ndarray  # (n_seg,) bool: drawn from probs in each composition draw
+
+
+def assignments(segments: pd.DataFrame, kind: str, probs) -> _Assignments:
+    if kind == "topic":
+        if "topic" not in segments.columns:
+            raise TopicsError("the segments table has no 'topic' column; run `topics run`")
+        topic = pd.to_numeric(segments["topic"], errors="coerce").fillna(-1).astype(int)
+        ids = sorted(set(topic[topic >= 0]))
+        labels = {}
+        if "topic_label" in segments.columns:
+            lab = segments["topic_label"].fillna("").astype(str)
+            labels = lab[lab != ""].groupby(topic[lab != ""]).first().to_dict()
+        codes = np.array([ids.index(t) if t >= 0 else -1 for t in topic])
+        items = [str(k) for k in ids]
+        label = [labels.get(k) or f"topic {k}" for k in ids]
+        return _Assignments("topic", items, label, codes, None, np.zeros(len(codes), bool))
+    if kind != "theme":
+        raise TopicsError(f"kind must be 'topic' or 'theme', not {kind!r}")
+    if "theme" not in segments.columns:
+        raise TopicsError("the segments table has no 'theme' column; run with a codebook")
+    theme = segments["theme"].fillna("").astype(str).str.strip().to_numpy()
+    names = sorted(set(theme) - {""})
+    if probs is not None:
+        probs = pd.DataFrame(probs)
+        names = sorted(set(names) | set(map(str, probs.columns)))
+    if not names:
+        raise TopicsError("no segment has a theme; nothing to model")
+    lookup = {n: i for i, n in enumerate(names)}
+    codes = np.array([lookup.get(t, -1) for t in theme])
+    redraw = np.zeros(len(codes), bool)
+    matrix = None
+    if probs is not None:
+        if len(probs) != len(segments):
+            raise TopicsError(
+                f"theme probabilities have {len(probs)} rows but there are {len(segments)} "
+                "segments; pass one row per segment"
+            )
+        matrix = probs.reindex(columns=names).to_numpy(dtype=float)
+        matrix = np.nan_to_num(matrix, nan=0.0)
+        if (matrix < 0).any():
+            raise TopicsError("theme probabilities must not be negative")
+        total = matrix.sum(1)
+        redraw = (codes >= 0) & (total > 0)
+        matrix[redraw] /= total[redraw, None]
+    return _Assignments("theme", names, names, codes, matrix, redraw)
+
+
+def draw_codes(a: _Assignments, rng: np.random.Generator) -> np.ndarray:
+    codes = a.codes.copy()
+    if a.probs is not None and a.redraw.any():
+        cum = np.cumsum(a.probs[a.redraw], axis=1)
+        u = rng.random(len(cum))[:, None] * cum[:, -1:]
+        codes[a.redraw] = np.minimum((u >= cum).sum(1), cum.shape[1] - 1)
+    return codes
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def fit_glm(y, X, w, se):
+    """One fractional-logit fit: (params, covariance) or None when separated/not converged."""
+    from statsmodels.genmod.families import Binomial
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    if y.max() <= 0 or y.min() >= 1:
+        return None
+    model = GLM(y, X, family=Binomial(), var_weights=w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fractional responses; separation is checked below
+        try:
+            res = model.fit(scale="X2") if se == "model" else model.fit(cov_type="HC1")
+        except (np.linalg.LinAlgError, ValueError):
+            return None
+    mu = res.fittedvalues
+    if not res.converged or mu.min() < 1e-7 or mu.max() > 1 - 1e-7:
+        return None
+    return np.asarray(res.params), np.asarray(res.cov_params())
+
+
+def rubin(q: np.ndarray, u: np.ndarray, df_com: float):
+    """Pool M estimates ``q`` (M, k) with variances ``u`` (M, k): centre, se, df (k,)."""
+    m = q.shape[0]
+    qbar, w = q.mean(0), u.mean(0)
+    b = q.var(0, ddof=1) if m > 1 else np.zeros_like(qbar)
+    t = w + (1 + 1 / m) * b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = np.where(t > 0, (1 + 1 / m) * b / t, 0.0)
+        df_obs = (df_com + 1) / (df_com + 3) * df_com * (1 - lam)
+        df_old = np.where(lam > 0, (m - 1) / lam**2, np.inf)
+        df = 1 / (1 / df_old + 1 / df_obs)
+    return qbar, np.sqrt(t), np.where(np.isfinite(df), df, df_com)
+
+
+def specs(d: _Design, grid_size: int) -> list[tuple[str, object, str, object, np.ndarray]]:
+    """Counterfactual settings: (covariate, value, moderator, moderator value, doc mask)."""
+    grids: dict[str, list] = dict(d.categorical)
+    for col in d.numeric:
+        v = d.docs[col].astype(float)
+        lo, hi = v.min(), v.max()
+        if np.allclose(v, np.round(v)) and hi - lo <= 60:
+            grids[col] = list(np.arange(lo, hi + 1))
+        else:
+            grids[col] = list(np.linspace(lo, hi, grid_size))
+    cols = {c: d.docs[c].to_numpy() for c in grids}
+    out = []
+    for col, values in grids.items():
+        for v in values:
+            out.append((col, v, "", "", cols[col] == v))
+    for col in d.numeric:
+        for mod, levels in d.categorical.items():
+            for lev in levels:
+                at_level = cols[mod] == lev
+                for v in grids[col]:
+                    out.append((col, v, mod, lev, (cols[col] == v) & at_level))
+    return out
+
+
+def spec_matrices(d: _Design, specs) -> np.ndarray:
+    """(S, n_docs, p): every document's design row with the spec's covariates set."""
+    import patsy
+
+    frames = []
+    base = d.docs.reset_index()
+    for col, v, mod, lev, _ in specs:
+        f = base.copy()
+        f[col] = v
+        if mod:
+            f[mod] = lev
+        frames.append(f)
+    big = pd.concat(frames, ignore_index=True)
+    for col in d.categorical:  # keep every level known, so new rows code like the fit's
+        big[col] = big[col].astype(base[col].dtype)
+    (X,) = patsy.build_design_matrices([d.info], big, NA_action="raise")
+    return np.asarray(X, float).reshape(len(specs), len(base), -1)
+
+
+def method_text(a: _Assignments, se: str, n: int, df: int, n_draws: int, weights: str) -> str:
+    var = (
+        f"quasi-binomial dispersion from {n} documents (df={df}), t interval"
+        if se == "model"
+        else f"document-robust sandwich (HC1, {n} documents), t interval (df={df})"
+    )
+    unit = "one row per document" + (", weighted by paragraphs" if weights == "paragraph" else "")
+    head = f"fractional logit GLM ({unit}); {var}"
+    if a.kind == "topic":
+        return head + "; hard topic labels (no per-paragraph probabilities: no assignment noise)"
+    if a.probs is None:
+        return head + "; hard theme labels (no theme probabilities: no assignment noise)"
+    return head + f"; composition over {n_draws} draws from the theme posterior (Rubin's rules)"
