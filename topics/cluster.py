@@ -126,7 +126,10 @@ def default_params(n: int) -> dict[str, Any]:
         scaled down for documents longer than 10 paragraphs) and
         ``guide_weight`` (2.0: weight of the codebook theme posterior when ``guide`` is
         given); the consensus settings (see :func:`consensus_partition`):
-        ``consensus_runs`` (10 member clusterings), ``consensus_noise`` (0.01: relative
+        ``consensus_runs`` (member clusterings: 30 up to 2,000 segments, fewer for larger
+        corpora, at least 12; each member is a seeded UMAP, whose result is a chaotic
+        function of the last digits of its input, so only the members' agreement is
+        reproducible and its Monte-Carlo error shrinks with their number), ``consensus_noise`` (0.01: relative
         norm of each member's own perturbation of the reduced features),
         ``consensus_epochs`` (200 UMAP epochs per member), ``consensus_max`` (the
         co-association matrix is built on at most this many segments; the others join by
@@ -160,7 +163,7 @@ def default_params(n: int) -> dict[str, Any]:
         "article_weight": 1.0,
         "article_size": 10,
         "guide_weight": 2.0,
-        "consensus_runs": 10,
+        "consensus_runs": int(np.clip(round(30 * math.sqrt(2000 / max(n, 1))), 12, 30)),
         "consensus_noise": 0.01,
         "consensus_epochs": 200,
         "consensus_max": CONSENSUS_MAX,

@@ -39,7 +39,8 @@ class EmbedConfig:
 class TopicsConfig:
     """Topic model settings (see :mod:`topics.model`).
 
-    ``min_cluster_size`` and ``n_neighbors`` of 0 mean "scaled to the corpus size";
+    ``min_cluster_size``, ``n_neighbors`` and ``consensus_runs`` of 0 mean "scaled to the
+    corpus size";
     ``consensus_runs`` member clusterings (other seeds, small perturbations) are combined
     into the topics, which makes them robust to float noise (see
     :func:`topics.cluster.consensus_partition`);
@@ -52,7 +53,7 @@ class TopicsConfig:
     n_neighbors: int = 0
     max_outliers: float = 0.05
     top_n_words: int = 10
-    consensus_runs: int = 10
+    consensus_runs: int = 0
     align_languages: bool = True
     context: bool = True
     guided: bool = True

@@ -462,7 +462,8 @@ def topic_similarity(result: Result, similarity: np.ndarray | None = None) -> go
 
 
 def topic_stability(result: Result) -> go.Figure:
-    """Per-topic stability across extra seeds (bars), with the run-level ARI noted.
+    """Per-topic stability (bars): each topic's mean best Jaccard overlap with the topics of
+    the consensus members (other seeds, perturbed features), with the run-level ARI noted.
 
     Parameters
     ----------
@@ -498,9 +499,15 @@ def topic_stability(result: Result) -> go.Figure:
     )
     ari = (result.manifest.get("model") or {}).get("stability_ari") or []
     if ari:
-        txt = ", ".join(f"{float(a):.2f}" for a in ari)
+        vals = [float(a) for a in ari]
+        txt = (
+            ", ".join(f"{v:.2f}" for v in vals)
+            if len(vals) <= 4
+            else f"median {np.median(vals):.2f} (min {min(vals):.2f}, max {max(vals):.2f})"
+        )
         fig.add_annotation(
-            text=f"adjusted Rand index vs. re-runs<br>with other seeds: {txt}",
+            text=f"adjusted Rand index vs. the {len(vals)} consensus<br>members "
+            f"(other seeds, perturbed features): {txt}",
             xref="paper", yref="paper", x=1, y=0, yshift=-40, xanchor="right", yanchor="top",
             showarrow=False, font={"size": 8}, align="right",
         )  # fmt: skip
