@@ -129,8 +129,9 @@ def default_params(n: int) -> dict[str, Any]:
         ``consensus_runs`` (member clusterings: 30 up to 2,000 segments, fewer for larger
         corpora, at least 12; each member is a seeded UMAP, whose result is a chaotic
         function of the last digits of its input, so only the members' agreement is
-        reproducible and its Monte-Carlo error shrinks with their number), ``consensus_noise`` (0.01: relative
-        norm of each member's own perturbation of the reduced features),
+        reproducible and its Monte-Carlo error shrinks with their number),
+        ``consensus_noise`` (0.01: relative norm of each member's own perturbation of the
+        reduced features),
         ``consensus_epochs`` (200 UMAP epochs per member), ``consensus_max`` (the
         co-association matrix is built on at most this many segments; the others join by
         the members' vote) and ``consensus_cut`` ([0.6, 0.9]: the range of co-association
