@@ -51,12 +51,13 @@ def seeds_run(tmp_path_factory):
 
 
 def test_robust_cut_stays_away_from_merges():
-    # Merges at 0.5 and 0.95: the widest gap inside [0.6, 0.9] is above 0.5.
-    level = cluster._robust_cut(np.array([0.1, 0.5, 0.95, 1.0]), 0.6, 0.9)
-    assert 0.6 <= level <= 0.9
-    assert min(abs(level - 0.5), abs(level - 0.95)) >= 0.05 - 1e-12
-    # No merge inside the range: the level farthest from the merges outside it.
-    assert cluster._robust_cut(np.array([0.2, 0.99]), 0.6, 0.9) == pytest.approx(0.6)
+    # The highest level in [0.6, 0.9] at least 0.05 from every merge.
+    level = cluster._robust_cut(np.array([0.1, 0.5, 0.88, 1.0]), 0.6, 0.9)
+    assert level == pytest.approx(0.83)
+    assert cluster._robust_cut(np.array([0.2, 0.99]), 0.6, 0.9) == pytest.approx(0.9)
+    # Merges everywhere in the range (no level with the margin): the fixed fallback.
+    dense = np.linspace(0.55, 0.95, 60)
+    assert cluster._robust_cut(dense, 0.6, 0.9, 0.05, 0.7) == pytest.approx(0.7)
 
 
 def test_consensus_keeps_what_most_members_agree_on():

@@ -134,10 +134,12 @@ def default_params(n: int) -> dict[str, Any]:
         reduced features),
         ``consensus_epochs`` (200 UMAP epochs per member), ``consensus_max`` (the
         co-association matrix is built on at most this many segments; the others join by
-        the members' vote) and ``consensus_cut`` ([0.6, 0.9]: the range of co-association
-        distances in which the dendrogram is cut, at the level farthest from any merge:
-        two topics stay apart only if most members separate them, so a split that half
-        the members make is merged instead of flipping with float noise).
+        the members' vote), ``consensus_cut`` ([0.6, 0.9]: the range of co-association
+        distances in which the dendrogram is cut, at the highest level that is at least
+        ``consensus_margin`` (0.05) from every merge: two topics stay apart only if most
+        members separate them, so a split that half the members make is merged instead of
+        flipping with float noise) and ``consensus_fallback`` (0.7: the cut when the merge
+        heights leave no such level).
 
     Examples
     --------
@@ -169,6 +171,8 @@ def default_params(n: int) -> dict[str, Any]:
         "consensus_epochs": 200,
         "consensus_max": CONSENSUS_MAX,
         "consensus_cut": [0.6, 0.9],
+        "consensus_margin": 0.05,
+        "consensus_fallback": 0.7,
     }
 
 
@@ -445,35 +449,34 @@ def _member(
     return labels, before, raw_outliers
 
 
-def _robust_cut(heights: np.ndarray, lo: float, hi: float) -> float:
-    """The level in ``[lo, hi]`` farthest from every merge height (ties: nearest the middle).
+def _robust_cut(
+    heights: np.ndarray, lo: float, hi: float, min_margin: float = 0.05, fallback: float = 0.7
+) -> float:
+    """The dendrogram level at which the consensus is cut.
 
-    Cutting where no merge is near means a small change of the co-association matrix cannot
-    move a merge across the cut: the number of topics is chosen by the widest gap.
+    The highest level in ``[lo, hi]`` that is at least ``min_margin`` away from every merge
+    height: no merge sits near the cut, so the Monte-Carlo error of the co-associations (the
+    members are random draws) cannot move a merge across it, and of the robust levels the
+    coarsest is taken (a split that many members do not make is merged). When the merge
+    heights are dense everywhere in ``[lo, hi]`` (no level has that margin: a corpus with
+    a continuum of sub-topics), the fixed level ``fallback`` is used, so the cut does not
+    jump between equally narrow gaps.
     """
     h = np.unique(np.round(np.asarray(heights, dtype=np.float64), 9))
-    inside = h[(h > lo) & (h < hi)]
-    candidates = np.unique(np.r_[lo, hi, (inside[:-1] + inside[1:]) / 2 if len(inside) else []])
     if len(h) == 0:
-        return (lo + hi) / 2
-    cands = list(candidates)
-    if len(inside):
-        below, above = h[h <= lo], h[h >= hi]
-        if len(below):
-            cands.append((max(below[-1], lo) + inside[0]) / 2)
-        if len(above):
-            cands.append((inside[-1] + min(above[0], hi)) / 2)
-    cands = np.unique(np.clip(cands, lo, hi))
-    margin = np.min(np.abs(cands[:, None] - h[None, :]), axis=1)
-    mid = (lo + hi) / 2
-    order = np.lexsort((np.abs(cands - mid), -np.round(margin, 9)))
-    return float(cands[order[0]])
+        return float(fallback)
+    grid = np.round(np.arange(round(hi * 1000), round(lo * 1000) - 1, -1) / 1000.0, 3)
+    margin = np.min(np.abs(grid[:, None] - h[None, :]), axis=1)
+    ok = np.flatnonzero(margin >= min_margin - 1e-12)
+    return float(grid[ok[0]]) if len(ok) else float(fallback)
 
 
 def consensus_partition(
     members: np.ndarray,
     *,
     cut: Sequence[float] = (0.6, 0.9),
+    min_margin: float = 0.05,
+    fallback: float = 0.7,
     max_size: int = CONSENSUS_MAX,
     random_state: int = 0,
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -481,9 +484,10 @@ def consensus_partition(
 
     The co-association of two segments is the share of members that put both in the same
     topic (outliers join nothing). Average-linkage clustering of ``1 - co-association`` is cut
-    at the level in ``cut`` farthest from any merge (:func:`_robust_cut`): a topic boundary is
-    kept where most members agree and the number of topics does not hinge on a threshold
-    that float noise can cross. Co-associations are integer counts, so the linkage sees
+    at the highest level in ``cut`` that is at least ``min_margin`` from every merge, or at
+    ``fallback`` when there is no such level (:func:`_robust_cut`): a topic boundary is kept
+    where most members agree and the number of topics does not hinge on a threshold that
+    float noise can cross. Co-associations are integer counts, so the linkage sees
     exact values and breaks ties by segment order (never by float order).
 
     With more than ``max_size`` segments, the matrix is built on a seeded sample of
@@ -497,6 +501,10 @@ def consensus_partition(
         Topics of each member clustering (``-1`` = outlier).
     cut : (float, float), default (0.6, 0.9)
         Range of co-association distance in which the dendrogram is cut.
+    min_margin : float, default 0.05
+        Smallest distance between the cut and any merge height.
+    fallback : float, default 0.7
+        The cut when no level in ``cut`` has that margin.
     max_size : int, default :data:`CONSENSUS_MAX`
     random_state : int, default 0
         Seeds the sample (only used when ``n > max_size``).
@@ -538,7 +546,7 @@ def consensus_partition(
     dist = apart / float(m)
     Z = linkage(dist, method="average")
     lo, hi = float(cut[0]), float(cut[1])
-    level = _robust_cut(Z[:, 2], lo, hi)
+    level = _robust_cut(Z[:, 2], lo, hi, min_margin, fallback)
     margin = float(np.min(np.abs(Z[:, 2] - level))) if len(Z) else float("nan")
     sample_labels = fcluster(Z, t=level, criterion="distance").astype(np.int64) - 1
     labels = np.full(n, -1, dtype=np.int64)
@@ -732,6 +740,8 @@ def fit_clusters(
         labels, info = consensus_partition(
             members,
             cut=tuple(p["consensus_cut"]),
+            min_margin=float(p["consensus_margin"]),
+            fallback=float(p["consensus_fallback"]),
             max_size=int(p["consensus_max"]),
             random_state=random_state,
         )
