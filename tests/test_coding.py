@@ -197,3 +197,20 @@ def test_agreement_on_result(tmp_path):
     mc = conf[(conf["rater_a"] == "machine") & (conf["rater_b"] == "code")]
     assert mc["count"].sum() == 40
     assert (mc.loc[mc["label_a"] != mc["label_b"], "count"] == 0).all()
+
+
+def test_confusion_figure_reads_the_saved_matrix():
+    from test_figures import make_result
+
+    from topics import figures
+
+    res = make_result()[0]
+    fig = figures.confusion_matrix(res)
+    heat = fig.to_dict()["data"][0]
+    conf = res.confusion[(res.confusion["rater_a"] == "machine")]
+    total = sum(int(v) for row in heat["customdata"] for v in row)
+    assert total == conf["count"].sum() == res.validation["n"].iloc[0]
+    # the diagonal holds the agreements
+    acc = res.validation.query("measure == 'accuracy' and rater_a == 'machine'")["value"].iloc[0]
+    diag = sum(int(heat["customdata"][i][i]) for i in range(len(heat["x"])))
+    assert diag == pytest.approx(acc * total)

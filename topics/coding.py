@@ -661,7 +661,7 @@ def machine_codes(result: Result, segment_ids: Sequence[str]) -> tuple[list[str]
 
 def agreement(
     result: Result,
-    sheet: str | Path,
+    sheet: str | Path | pd.DataFrame,
     *,
     n_boot: int = 2000,
     confidence: float = 0.95,
@@ -673,8 +673,9 @@ def agreement(
     ----------
     result : Result
         A run with codebook themes.
-    sheet : str or pathlib.Path
-        A coded sheet (``segment_id`` and ``code``, optionally ``code_2``, ..., ``weight``).
+    sheet : str, pathlib.Path or pandas.DataFrame
+        A coded sheet (``segment_id`` and ``code``, optionally ``code_2``, ..., ``weight``),
+        or such a table in memory.
     n_boot : int, default 2000
         Bootstrap resamples of documents.
     confidence : float, default 0.95
@@ -689,16 +690,28 @@ def agreement(
     names = [str(t) for t in result.themes["theme"]]
     seg = result.segments
     modelled = seg[seg["topic"].notna()] if "topic" in seg else seg
-    codes = read_codes(sheet, names, segment_ids=seg["segment_id"].astype(str).tolist())
+    ids = seg["segment_id"].astype(str).tolist()
+    if isinstance(sheet, pd.DataFrame):  # codes in memory (notebooks, tests)
+        raw = sheet.astype(str).copy()
+        raw["row"] = np.arange(len(raw)) + 2
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "sheet.csv"
+            raw.drop(columns="row").to_csv(path, index=False)
+            codes = read_codes(path, names, segment_ids=ids)
+        label, sha = "(in memory)", ""
+    else:
+        codes = read_codes(sheet, names, segment_ids=ids)
+        raw = read_sheet(sheet)
+        label, sha = Path(sheet).name, sheet_sha256(sheet)
     not_modelled = codes[~codes["segment_id"].isin(set(modelled["segment_id"].astype(str)))]
     if len(not_modelled):
         r = not_modelled.iloc[0]
         raise TopicsError(
-            f"{sheet}, row {r['row']}: segment {r['segment_id']} was not modelled in this run "
+            f"{label}, row {r['row']}: segment {r['segment_id']} was not modelled in this run "
             "(a title, reference or very short segment); remove it from the sheet"
         )
     coders = coder_columns(codes)
-    raw = read_sheet(sheet).set_index("segment_id")
+    raw = raw.set_index("segment_id")
     weights = None
     if "weight" in raw:
         wv = pd.to_numeric(raw.loc[codes["segment_id"], "weight"], errors="coerce").to_numpy()
@@ -757,11 +770,11 @@ def agreement(
             )
         )
     if not tables:
-        raise TopicsError(f"{sheet}: no coded rows; fill in the `code` column first")
+        raise TopicsError(f"{label}: no coded rows; fill in the `code` column first")
     table = pd.concat(tables, ignore_index=True)
     info = {
-        "sheet": Path(sheet).name,
-        "sheet_sha256": sheet_sha256(sheet),
+        "sheet": label,
+        "sheet_sha256": sha,
         "coders": coders,
         "n_paragraphs": len(codes),
         "n_docs": len(set(docs)),
@@ -812,3 +825,118 @@ def write_agreement(run_dir: str | Path, agr: Agreement, *, report: bool = True)
 
         write_report(run_dir)
     return run_dir / "agreement.csv"
+
+
+# --------------------------------------------------------------------------- few-shot
+
+
+def read_examples(
+    path: str | Path, names: Sequence[str], segments: pd.DataFrame, modelled: Sequence[int]
+) -> pd.DataFrame:
+    """The coded paragraphs of a sheet as examples for the theme assignment.
+
+    Reads the ``segment_id`` and ``code`` columns (other columns, further coders included,
+    are ignored).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A coded sheet (``.xlsx`` or ``.csv``).
+    names : sequence of str
+        The codebook's theme names.
+    segments : pandas.DataFrame
+        The run's segments table.
+    modelled : sequence of int
+        Positions (``iloc``) of the modelled segments, the rows of the theme scores.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``segment_id``, ``doc_id``, ``code``, ``row`` (in the sheet), ``pos`` (row of the
+        theme scores), ``label`` (theme index, ``len(names)`` for ``none``).
+    """
+    ids = segments["segment_id"].astype(str).to_numpy()
+    codes = read_codes(path, names, segment_ids=ids, coders=["code"])
+    pos_of = {ids[i]: p for p, i in enumerate(modelled)}
+    missing = codes[~codes["segment_id"].isin(pos_of)]
+    if len(missing):
+        r = missing.iloc[0]
+        raise TopicsError(
+            f"{path}, row {r['row']}: segment {r['segment_id']} is not a modelled paragraph "
+            "(a title, keywords, references or a very short segment); remove the row"
+        )
+    doc_of = dict(zip(ids, segments["doc_id"].astype(str), strict=True))
+    label = {n: i for i, n in enumerate(names)}
+    label[NONE] = len(names)
+    return pd.DataFrame(
+        {
+            "segment_id": codes["segment_id"],
+            "doc_id": [doc_of[s] for s in codes["segment_id"]],
+            "code": codes["code"],
+            "row": codes["row"],
+            "pos": [pos_of[s] for s in codes["segment_id"]],
+            "label": [label[c] for c in codes["code"]],
+        }
+    )
+
+
+def few_shot(
+    scores: np.ndarray,
+    names: Sequence[str],
+    path: str | Path,
+    segments: pd.DataFrame,
+    modelled: Sequence[int],
+    *,
+    min_z: float = 3.0,
+):
+    """Themes calibrated on a coded sheet, with cross-validated themes of the coded paragraphs.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray, shape (n_modelled, T)
+        Combined codebook scores (:func:`topics.themes.combine_scores`).
+    names : sequence of str
+    path : str or pathlib.Path
+        The coded sheet.
+    segments : pandas.DataFrame
+    modelled : sequence of int
+        Positions of the modelled segments (rows of ``scores``).
+    min_z : float, default 3.0
+
+    Returns
+    -------
+    assigned : topics.themes.ThemeAssignment
+        Every modelled paragraph's theme with the offsets learnt from all coded paragraphs.
+    coded : pandas.DataFrame
+        ``segment_id``, ``doc_id``, ``code``, ``theme`` (in-sample), ``cv_theme`` (the
+        theme predicted with the paragraph's document's codes left out).
+    info : dict
+        For the manifest: the sheet, its hash, counts per code, the offsets.
+    """
+    from topics import themes as th
+
+    ex = read_examples(path, names, segments, modelled)
+    offsets = th.theme_offsets(scores, ex["pos"], ex["label"], min_z=min_z)
+    assigned = th.assign_themes(scores, names, min_z=min_z, offsets=offsets)
+    cv = th.cross_validated_themes(scores, names, ex["pos"], ex["label"], ex["doc_id"], min_z=min_z)
+    coded = pd.DataFrame(
+        {
+            "segment_id": ex["segment_id"],
+            "doc_id": ex["doc_id"],
+            "code": ex["code"],
+            "theme": [assigned.theme[p] for p in ex["pos"]],
+            "cv_theme": cv,
+        }
+    )
+    info = {
+        "coded": Path(path).name,
+        "coded_sha256": sheet_sha256(path),
+        "n_coded": len(ex),
+        "n_coded_docs": int(ex["doc_id"].nunique()),
+        "codes": {k: int(v) for k, v in ex["code"].value_counts().sort_index().items()},
+        "method": "per-theme offsets (ridge multinomial logit on the coded paragraphs)",
+        "offsets": {n: round(float(o), 5) for n, o in zip([*names, NONE], offsets, strict=True)},
+        "cross_validation": "coded paragraphs are predicted with their document's codes left "
+        "out (cv_theme in coded.csv); `topics code agreement` uses those",
+    }
+    return assigned, coded, info
