@@ -206,11 +206,13 @@ def test_confusion_figure_reads_the_saved_matrix():
 
     res = make_result()[0]
     fig = figures.confusion_matrix(res)
-    heat = fig.to_dict()["data"][0]
+    heat = fig.data[0]
     conf = res.confusion[(res.confusion["rater_a"] == "machine")]
-    total = sum(int(v) for row in heat["customdata"] for v in row)
+    counts = np.asarray(heat.customdata, dtype=int)
+    total = int(counts.sum())
     assert total == conf["count"].sum() == res.validation["n"].iloc[0]
     # the diagonal holds the agreements
     acc = res.validation.query("measure == 'accuracy' and rater_a == 'machine'")["value"].iloc[0]
-    diag = sum(int(heat["customdata"][i][i]) for i in range(len(heat["x"])))
+    assert list(heat.x) == list(heat.y)
+    diag = int(np.trace(counts))
     assert diag == pytest.approx(acc * total)
