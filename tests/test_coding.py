@@ -216,3 +216,37 @@ def test_confusion_figure_reads_the_saved_matrix():
     assert list(heat.x) == list(heat.y)
     diag = int(np.trace(counts))
     assert diag == pytest.approx(acc * total)
+
+
+def test_cross_validation_never_scores_an_example_on_itself(monkeypatch):
+    from topics import themes as th
+
+    rng = np.random.default_rng(0)
+    n = 60
+    scores = np.c_[rng.uniform(0.45, 0.55, n), rng.uniform(0.45, 0.55, n)]
+    # document d0: six paragraphs the codebook gives to "a" by a small margin, coded "b"
+    scores[:6] = [[0.505, 0.50]] * 6
+    scores[10:30] = np.where(np.arange(20)[:, None] % 2 == 0, [0.56, 0.44], [0.44, 0.56])
+    rows = np.r_[np.arange(6), np.arange(10, 30)]
+    labels = np.r_[[1] * 6, scores[10:30].argmax(axis=1)]
+    docs = np.r_[["d0"] * 6, np.repeat(["d1", "d2", "d3", "d4"], 5)]
+    off = th.theme_offsets(scores, rows, labels, l2=0.3)
+    in_sample = th.assign_themes(scores, ["a", "b"], offsets=off).theme
+    assert [in_sample[r] for r in range(6)] == ["b"] * 6  # learnt from the codes themselves
+    cv = th.cross_validated_themes(scores, ["a", "b"], rows, labels, docs, l2=0.3)
+    assert cv[:6] == ["a"] * 6  # without d0's codes nothing says "b"
+
+    seen = []
+    real = th.theme_offsets
+
+    def spy(scores, rows, labels, **kw):
+        seen.append(set(np.asarray(rows).tolist()))
+        return real(scores, rows, labels, **kw)
+
+    monkeypatch.setattr(th, "theme_offsets", spy)
+    th.cross_validated_themes(scores, ["a", "b"], rows, labels, docs)
+    folds = [set(rows[docs == d].tolist()) for d in np.unique(docs)]
+    assert len(seen) == len(folds)
+    for fit_rows, fold in zip(seen, folds, strict=True):
+        assert not (fit_rows & fold)  # no paragraph of the predicted document was fitted on
+        assert fit_rows | fold == set(rows.tolist())
