@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -184,8 +182,7 @@ def test_agreement_on_result(tmp_path):
     sheet.rows["code_2"] = code2
     sheet.rows.loc[3, "code_2"] = ""  # one row not coded by coder 2
     path = coding.write_sheet(sheet, tmp_path / "s.xlsx")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with pytest.warns(TopicsWarning, match="from 6 documents; intervals"):
         agr = res.agreement(path, n_boot=200)
     t = agr.table.set_index(["rater_a", "rater_b", "measure", "theme"])
     assert t.loc[("machine", "code", "accuracy", ""), "value"] == 1.0

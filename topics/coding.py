@@ -771,6 +771,14 @@ def agreement(
         )
     if not tables:
         raise TopicsError(f"{label}: no coded rows; fill in the `code` column first")
+    if len(set(docs)) < 10:
+        warnings.warn(
+            f"{label}: the coded paragraphs come from {len(set(docs))} documents; intervals "
+            "from a bootstrap over so few documents are rough (too narrow more often than "
+            "their level says); code paragraphs from more documents",
+            TopicsWarning,
+            stacklevel=2,
+        )
     table = pd.concat(tables, ignore_index=True)
     info = {
         "sheet": label,
