@@ -208,6 +208,19 @@ def make_result(tmp_path: Path | None = None, *, seed: int = 0) -> tuple[Result,
         manifest=manifest,
         config={"seed": seed},
     )
+    # agreement with a coder, computed by the real code (so the schema cannot drift)
+    import warnings
+
+    from topics.coding import agreement
+
+    ids = seg.loc[modelled, "segment_id"].to_numpy()
+    code = seg.loc[modelled, "theme"].replace("", "none").to_numpy().copy()
+    code[::4] = THEMES[0]
+    with warnings.catch_warnings():  # 3 documents: the few-documents warning is expected
+        warnings.simplefilter("ignore")
+        agr = agreement(result, pd.DataFrame({"segment_id": ids, "code": code}), n_boot=50)
+    result.validation, result.confusion = agr.table, agr.confusion
+    result.manifest["validation"] = agr.info
     sim = np.array(
         [[1.0, 0.6, 0.3, 0.2], [0.6, 1.0, 0.4, 0.1], [0.3, 0.4, 1.0, 0.5], [0.2, 0.1, 0.5, 1.0]],
         dtype=np.float32,

@@ -55,7 +55,8 @@ def test_every_figure_and_section_present(run_dir, report):
     assert set(names) == set(figures.FIGURES)
     for name in names:
         assert page.count(f'id="fig-{name}"') == 1, name
-    for heading in ("Corpus", "Topic map", "Topics", "Themes", "Group comparison", "Run details"):
+    headings = ("Corpus", "Topic map", "Topics", "Themes", "Group comparison", "Validation")
+    for heading in (*headings, "Run details"):
         assert f"<h2>{heading}</h2>" in page
     # intervals say their method and number of documents; paragraph-level ones are labelled
     assert "document bootstrap" in page

@@ -1,4 +1,4 @@
-"""``topics run``, ``topics verify``, ``topics effects`` and ``topics export`` sub-commands."""
+"""``topics run``, ``verify``, ``effects``, ``code`` and ``export`` sub-commands."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise TopicsError("no corpus given: pass CORPUS or a --config with `corpus = ...`")
     if args.themes is not None:
         cfg.themes.codebook = str(args.themes)
+    if args.coded is not None:
+        cfg.themes.coded = str(args.coded)
     if args.seed is not None:
         cfg.seed = args.seed
     if args.model is not None:
@@ -116,13 +118,94 @@ def _cmd_effects(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_code_sample(args: argparse.Namespace) -> int:
+    from topics.coding import sample_sheet, write_sheet
+
+    res = _load_run(args.run_dir)
+    sha = args.run_dir / "outputs.sha256"
+    sheet = sample_sheet(
+        res,
+        n=args.n,
+        by=args.by,
+        coders=args.coders,
+        random_state=args.seed,
+        run_sha256=sha.read_text("utf-8").strip() if sha.exists() else "",
+    )
+    write_sheet(sheet, args.out, overwrite=args.overwrite)
+    print(
+        f"wrote {len(sheet.rows)} paragraphs from {len(sheet.design)} strata (by {args.by}) "
+        f"to {args.out}; fill in the `code` column with a theme of the codebook or `none`"
+    )
+    return 0
+
+
+def _load_run(run_dir: Path):
+    from topics.result import Result
+
+    try:
+        return Result.load(run_dir)
+    except FileNotFoundError as exc:
+        raise TopicsError(
+            f"{run_dir}: not a run folder; pass a folder written by `topics run`"
+        ) from exc
+
+
+def _cmd_code_agreement(args: argparse.Namespace) -> int:
+    from topics.coding import agreement, write_agreement
+
+    res = _load_run(args.run_dir)
+    agr = agreement(
+        res, args.sheet, n_boot=args.n_boot, confidence=args.confidence, random_state=args.seed
+    )
+    write_agreement(args.run_dir, agr, report=not args.no_report)
+    t = agr.table
+    overall = t[t["measure"].isin(["accuracy", "kappa", "alpha"])]
+    for (ra, rb), g in overall.groupby(["rater_a", "rater_b"], sort=False):
+        vals = ", ".join(
+            f"{r.measure} {r.value:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]" for r in g.itertuples()
+        )
+        print(f"{ra} vs {rb} ({int(g['n'].iloc[0])} paragraphs): {vals}")
+    print(f"evaluation: {agr.info['evaluation']}")
+    print(f"wrote {args.run_dir / 'agreement.csv'} and confusion.csv; manifest updated")
+    return 0
+
+
+def _add_code_commands(sub) -> None:
+    """``topics code sample`` and ``topics code agreement``."""
+    p = sub.add_parser("code", help="human coding: sample a sheet, measure agreement")
+    code = p.add_subparsers(dest="code_command", required=True)
+    s = code.add_parser("sample", help="write a stratified sheet of paragraphs for coders")
+    s.add_argument("run_dir", type=Path, help="a run folder written by `topics run`")
+    s.add_argument("--n", type=int, default=80, help="paragraphs to sample (default 80)")
+    s.add_argument("--by", choices=["theme", "topic"], default="theme", help="strata")
+    s.add_argument("--coders", type=int, default=1, help="coder columns (code, code_2, ...)")
+    s.add_argument("--seed", type=int, default=0, help="random_state of the draw")
+    s.add_argument("--out", type=Path, required=True, help="sheet.xlsx or sheet.csv")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing sheet")
+    s.set_defaults(func=_cmd_code_sample)
+    a = code.add_parser("agreement", help="agreement of the machine and coders on a sheet")
+    a.add_argument("run_dir", type=Path, help="a run folder written by `topics run`")
+    a.add_argument("sheet", type=Path, help="the coded sheet (.xlsx or .csv)")
+    a.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
+    a.add_argument("--confidence", type=float, default=0.95)
+    a.add_argument("--seed", type=int, default=0, help="random_state of the bootstrap")
+    a.add_argument("--no-report", action="store_true", help="do not rewrite report.html")
+    a.set_defaults(func=_cmd_code_agreement)
+
+
 def add_commands(sub, add_common) -> None:
-    """Register ``run``, ``effects`` and ``export`` on the ``topics`` parser."""
+    """Register ``run``, ``verify``, ``effects``, ``export`` and ``code``."""
     p = sub.add_parser("run", help="ingest, embed, topics, themes, comparisons and report")
     p.add_argument("corpus", nargs="?", type=Path, help="corpus folder (or set it in --config)")
     add_common(p, out_required=False)
     p.add_argument("--config", type=Path, help="TOML run configuration")
     p.add_argument("--themes", type=Path, help="codebook TOML with [[theme]] tables")
+    p.add_argument(
+        "--coded",
+        type=Path,
+        help="coded sheet (.xlsx/.csv with segment_id and code) whose paragraphs calibrate "
+        "the codebook's themes (few-shot)",
+    )
     p.add_argument("--seed", type=int, help="random_state of the run (default 0)")
     p.add_argument(
         "--model",
@@ -155,6 +238,8 @@ def add_commands(sub, add_common) -> None:
     p.add_argument("--se", choices=["model", "robust"], default="model", help="covariance")
     p.add_argument("--seed", type=int, help="random_state (default: the run's seed)")
     p.set_defaults(func=_cmd_effects)
+
+    _add_code_commands(sub)
 
     p = sub.add_parser("export", help="write the report's figures as PNG/SVG/PDF")
     p.add_argument("run_dir", type=Path, help="a run folder written by `topics run`")

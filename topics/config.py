@@ -61,10 +61,14 @@ class TopicsConfig:
 
 @dataclass
 class ThemesConfig:
-    """Codebook settings (see :mod:`topics.themes`)."""
+    """Codebook settings (see :mod:`topics.themes`); ``coded`` is a coded sheet (.xlsx or
+    .csv, columns ``segment_id`` and ``code``) whose paragraphs calibrate the codebook
+    (see :func:`topics.coding.few_shot`).
+    """
 
     codebook: str = ""
     min_z: float = 3.0
+    coded: str = ""
 
 
 @dataclass
@@ -186,7 +190,8 @@ def _build(cls, data: dict, where: str):
 def config_from_dict(data: dict, *, where: str = "config", base: Path | None = None) -> RunConfig:
     """Build a :class:`RunConfig` from a nested dictionary, validating every key.
 
-    Relative ``corpus`` and ``themes.codebook`` paths are resolved against ``base``.
+    Relative ``corpus``, ``themes.codebook`` and ``themes.coded`` paths are resolved
+    against ``base``.
     """
     data = dict(data)
     top = {k: data.pop(k) for k in list(data) if k not in _SECTIONS}
@@ -203,6 +208,8 @@ def config_from_dict(data: dict, *, where: str = "config", base: Path | None = N
             cfg.out = str((base / cfg.out).resolve())
         if cfg.themes.codebook and not Path(cfg.themes.codebook).is_absolute():
             cfg.themes.codebook = str((base / cfg.themes.codebook).resolve())
+        if cfg.themes.coded and not Path(cfg.themes.coded).is_absolute():
+            cfg.themes.coded = str((base / cfg.themes.coded).resolve())
     return cfg
 
 

@@ -64,6 +64,7 @@ __all__ = [
     "group_comparison",
     "document_composition",
     "topic_similarity",
+    "confusion_matrix",
     "topic_stability",
     "corpus_overview",
     "effect_estimates",
@@ -586,6 +587,65 @@ def _theme_else_topic(func: Callable[..., go.Figure]) -> Callable[..., go.Figure
     return draw
 
 
+def confusion_matrix(
+    result: Result, *, rater_a: str = "machine", rater_b: str = "code"
+) -> go.Figure:
+    """Heatmap of the saved confusion matrix of two raters (default: machine vs first coder).
+
+    Cells are counts of paragraphs; colour is the share of the column (``rater_b``'s code)
+    so that rare codes are as visible as frequent ones. Rows and columns with no paragraph
+    are left out.
+
+    Parameters
+    ----------
+    result : Result
+        A run with ``confusion.csv`` (written by ``topics code agreement``).
+    rater_a, rater_b : str
+        The pair to show (``rater_a`` on the y axis).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    conf = getattr(result, "confusion", None)
+    if conf is None or conf.empty:
+        raise ValueError("no confusion matrix: run `topics code agreement RUN SHEET` first")
+    c = conf[(conf["rater_a"] == rater_a) & (conf["rater_b"] == rater_b)]
+    if c.empty:
+        raise ValueError(f"no confusion matrix of {rater_a} vs {rater_b}")
+    order = list(dict.fromkeys(c["label_a"].astype(str)))
+    m = c.pivot_table(
+        index="label_a", columns="label_b", values="count", aggfunc="sum", sort=False
+    ).reindex(index=order, columns=order, fill_value=0)
+    keep = [lab for lab in order if m.loc[lab].sum() + m[lab].sum() > 0]
+    m = m.loc[keep, keep]
+    col_share = m / m.sum(axis=0).replace(0, np.nan)
+    names = [plain(truncate(lab, 26)) for lab in keep]
+    fig = go.Figure(
+        go.Heatmap(
+            z=col_share.to_numpy(dtype=float),
+            x=names,
+            y=names,
+            zmin=0,
+            zmax=1,
+            colorscale=SEQUENTIAL,
+            customdata=m.to_numpy(),
+            text=[[str(int(v)) if v else "" for v in row] for row in m.to_numpy()],
+            texttemplate="%{text}",
+            textfont={"size": 9},
+            colorbar={"title": {"text": f"share of<br>{plain(rater_b)}"}, "thickness": 10},
+            hovertemplate=f"{plain(rater_a)}: %{{y}}<br>{plain(rater_b)}: %{{x}}<br>"
+            "%{customdata} paragraphs (%{z:.0%} of the column)<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title_text=plain(rater_a))
+    fig.update_xaxes(tickangle=-40, title_text=plain(rater_b))
+    n = int(m.to_numpy().sum())
+    title = f"Confusion matrix: {plain(rater_a)} vs {plain(rater_b)} ({n} paragraphs)"
+    apply_style(fig, "double", 260 + 28 * len(keep), title=title)
+    return fig
+
+
 #: Figure name -> function(result) -> Figure; the names are the exported file names.
 FIGURES: dict[str, Callable[..., go.Figure]] = {
     "corpus_overview": corpus_overview,
@@ -601,6 +661,7 @@ FIGURES: dict[str, Callable[..., go.Figure]] = {
     "effect_estimates": _theme_else_topic(effect_estimates),
     "effect_contrasts": _theme_else_topic(effect_contrasts),
     "effect_trends": _theme_else_topic(effect_trends),
+    "confusion_matrix": confusion_matrix,
 }
 
 

@@ -147,7 +147,9 @@ def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None
     # Themes first: with a codebook, the theme posterior also guides the topic clustering.
     groups = (segments["doc_id"].astype(str) + "/" + segments["article"].astype(str)).iloc[idx]
     groups = groups.tolist()
-    assigned = codebook = None
+    assigned = codebook = coded = coded_info = None
+    if cfg.themes.coded and not cfg.themes.codebook:
+        raise TopicsError("a coded sheet (--coded) needs the codebook it was coded with (--themes)")
     if cfg.themes.codebook:
         from topics import themes as th
         from topics.words import make_analyzer
@@ -171,6 +173,12 @@ def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None
         combined = th.combine_scores(proto, lexical, groups=groups)
         names = [c.name for c in codebook]
         assigned = th.assign_themes(combined, names, min_z=cfg.themes.min_z)
+        if cfg.themes.coded:  # coded paragraphs calibrate the codebook (few-shot)
+            from topics.coding import few_shot
+
+            assigned, coded, coded_info = few_shot(
+                combined, names, cfg.themes.coded, segments, idx, min_z=cfg.themes.min_z
+            )
         timings["themes_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -275,6 +283,8 @@ def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None
         "outlier_share": float(np.mean(tm.topics < 0)),
         "stability_ari": tm.stability_ari,
     }
+    if coded_info is not None:
+        manifest["themes"] = coded_info
     manifest["warnings"] = caught
     manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}
     manifest["versions"] = _io.package_versions()
@@ -285,6 +295,7 @@ def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None
         themes=themes_table,
         prevalence=prevalence,
         differences=differences,
+        coded=coded,
         manifest=manifest,
         config=cfg.to_dict(),
         similarity=tm.similarity,
@@ -347,6 +358,7 @@ def _relative_config(cfg: dict, out: Path) -> dict:
 
     cfg["corpus"] = rel(cfg.get("corpus", ""))
     cfg["themes"]["codebook"] = rel(cfg["themes"].get("codebook", ""))
+    cfg["themes"]["coded"] = rel(cfg["themes"].get("coded", ""))
     cfg["embed"]["cache_dir"] = ""
     cfg["out"] = ""  # where a rerun writes is the rerun's choice
     return cfg

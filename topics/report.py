@@ -269,6 +269,48 @@ def _representatives(result: Result, per_theme: int = 3) -> str:
     return "".join(out)
 
 
+def _validation(result: Result) -> str:
+    """Agreement with human coders (``agreement.csv``), computed by ``topics code agreement``."""
+    t = getattr(result, "validation", None)
+    if t is None or t.empty:
+        return ""
+    info = result.manifest.get("validation") or {}
+    t = t.copy()
+    t["theme"] = t["theme"].fillna("").astype(str)
+    t["estimate"] = [
+        f"{_num(r['value'])} [{_num(r['ci_low'])}, {_num(r['ci_high'])}]" for _, r in t.iterrows()
+    ]
+    overall = t[t["theme"] == ""].copy()
+    overall["pair"] = overall["rater_a"].astype(str) + " vs " + overall["rater_b"].astype(str)
+    cols = {"pair": "raters", "measure": "measure", "estimate": "estimate [CI]",
+            "n": "paragraphs", "n_docs": "documents"}  # fmt: skip
+    out = [
+        '<p class="note">'
+        + _e(
+            f"Sheet {info.get('sheet', '')}: {info.get('n_paragraphs', '')} coded paragraphs "
+            f"from {info.get('n_docs', '')} documents. Machine: {info.get('evaluation', '')}. "
+            f"Intervals: {t['method'].iloc[0] if 'method' in t else ''}, "
+            f"{_num(info.get('confidence', 0.95), '{:.0%}')} level."
+        )
+        + "</p>",
+        _table(overall, cols, num=("n", "n_docs")),
+    ]
+    per = t[(t["theme"] != "") & (t["rater_a"] == "machine") & (t["support"] > 0)]
+    first = per["rater_b"].iloc[0] if len(per) else None
+    per = per[per["rater_b"] == first]
+    if len(per):
+        wide = per.pivot_table(
+            index="theme", columns="measure", values="estimate", aggfunc="first", sort=False
+        ).reset_index()
+        sup = per.drop_duplicates("theme").set_index("theme")["support"]
+        wide["support"] = [int(sup[x]) for x in wide["theme"]]
+        cols = {"theme": "theme", "precision": "precision [CI]", "recall": "recall [CI]",
+                "f1": "F1 [CI]", "support": f"paragraphs coded ({first})"}  # fmt: skip
+        out.append(f"<h3>Per theme: machine vs {_e(first)}</h3>")
+        out.append(_table(wide, cols, num=("support",)))
+    return "".join(out)
+
+
 def _run_details(result: Result) -> str:
     m = result.manifest
     out = []
@@ -410,6 +452,11 @@ def render_report(
             "year are counted under the axis, and sparse years (open markers) say little.",
         )),
         ("effects", "Covariate effects", _effects_section(result, fig)),
+        ("validation", "Validation", _validation(result) + fig(
+            "confusion_matrix",
+            "Rows: the machine's theme; columns: the coder's. Numbers are paragraphs; colour "
+            "is the share of the coder's column.",
+        )),
         ("structure", "Topic similarity and stability",
          fig("topic_similarity") + fig("topic_stability")),
         ("examples", "Representative paragraphs", _representatives(result)),

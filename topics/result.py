@@ -18,7 +18,6 @@ import pandas as pd
 
 __all__ = ["Result", "GroupTable"]
 
-_TABLES = ("segments", "documents", "topics", "themes", "prevalence", "differences")
 # attribute -> file name of the tables of topics.effects (CSV) and the theme probabilities
 # of every modelled segment (Parquet: one float column per theme, keyed by segment_id)
 _EFFECT_TABLES = {
@@ -27,6 +26,12 @@ _EFFECT_TABLES = {
     "effect_contrasts": "effects_contrasts",
     "prevalence_by_year": "prevalence_by_year",
 }
+_TABLES = (
+    "segments", "documents", "topics", "themes", "prevalence", "differences",
+    "coded", "validation", "confusion",
+)  # fmt: skip
+#: Tables saved under another file name than their attribute.
+_FILES = {"validation": "agreement"}
 
 
 class GroupTable(pd.DataFrame):
@@ -73,6 +78,13 @@ class Result:
         One row per codebook theme: name, size, matched topics.
     prevalence, differences : pandas.DataFrame or None
         Comparison tables (see :mod:`topics.compare`).
+    coded : pandas.DataFrame or None
+        Coded examples the themes learnt from (``--coded``): ``segment_id``, ``doc_id``,
+        ``code``, ``theme`` (in-sample) and ``cv_theme`` (predicted with the document's
+        examples left out); ``coded.csv``.
+    validation, confusion : pandas.DataFrame or None
+        Agreement with human coders and its confusion matrix (see :mod:`topics.coding`);
+        ``agreement.csv`` and ``confusion.csv``.
     manifest : dict
         What the run read, its settings, versions, timings.
     config : dict
@@ -101,6 +113,9 @@ class Result:
     themes: pd.DataFrame | None = None
     prevalence: pd.DataFrame | None = None
     differences: pd.DataFrame | None = None
+    coded: pd.DataFrame | None = None
+    validation: pd.DataFrame | None = None
+    confusion: pd.DataFrame | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     similarity: Any = None
@@ -132,7 +147,7 @@ class Result:
             table = getattr(self, name)
             if table is None:
                 continue
-            table.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+            table.to_csv(folder / f"{_FILES.get(name, name)}.csv", index=False, lineterminator="\n")
             if name in ("segments", "documents"):
                 table.to_parquet(folder / f"{name}.parquet", index=False)
         for name, file in _EFFECT_TABLES.items():
@@ -166,7 +181,8 @@ class Result:
             raise FileNotFoundError(f"{folder}: not a run folder (no segments.csv)")
         tables: dict[str, pd.DataFrame | None] = {}
         for name in _TABLES:
-            pq, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+            fname = _FILES.get(name, name)
+            pq, csv = folder / f"{fname}.parquet", folder / f"{fname}.csv"
             if pq.exists():
                 tables[name] = pd.read_parquet(pq)
             elif csv.exists():
@@ -206,6 +222,16 @@ class Result:
             embeddings=embeddings,
             **tables,  # type: ignore[arg-type]
         )
+
+    def agreement(self, sheet: str | Path, **kwargs: Any):
+        """Agreement of this run's themes with the coders of a coded ``sheet``.
+
+        See :func:`topics.coding.agreement` (keyword arguments are passed on); returns a
+        :class:`topics.coding.Agreement`. Nothing is written.
+        """
+        from topics.coding import agreement
+
+        return agreement(self, sheet, **kwargs)
 
     def prevalence_table(self, by: str, kind: str = "theme") -> pd.DataFrame:
         """Rows of the prevalence table for one grouping (``by``) and kind (topic/theme).

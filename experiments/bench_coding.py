@@ -1,0 +1,280 @@
+"""Few-shot themes from coded paragraphs, and interval coverage of the agreement statistics.
+
+1. **Few-shot vs zero-shot on the seed validation set** (`experiments/seed_labels.csv`):
+   draw N labelled seed paragraphs at random (N = 10, 20, 30, 40; 20 draws each), write them
+   as a coding sheet (`segment_id`, `code` = the paragraph's main hand-coded label), run the
+   theme assignment with that sheet (`topics.coding.few_shot`, what `topics run --coded`
+   calls) and score the *other* labelled paragraphs (held out): any-label accuracy and
+   macro-F1 as in `bench_seeds.py`. Zero-shot is scored on the same held-out paragraphs.
+   One draw is also run through the whole pipeline (`topics.pipeline.run` with
+   `cfg.themes.coded`) to check that the fast path here gives the same themes.
+2. **Generality** (`--reduced K`): the same at N = 30 with K random reduced versions of the
+   codebook (as `bench_seeds.py --codebook-samples`): a weaker codebook, where calibration
+   matters more.
+3. **Interval coverage on simulated coders**: documents with their own theme mix, a machine
+   whose accuracy varies by document and a coder who errs at random; the share of 95%
+   intervals (cluster bootstrap over documents) that contain the population value of
+   accuracy, Cohen's kappa and Krippendorff's alpha.
+
+Usage::
+
+    python experiments/bench_coding.py [--reps 20] [--reduced 12] [--sim 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_seeds import match_labels, theme_metrics  # noqa: E402
+
+
+def theme_inputs(codebook_themes, seed_run=None):
+    """Segments, modelled rows and combined codebook scores of the seed corpus, computed
+    with the same functions and arguments as the themes block of ``topics.pipeline.run``.
+    """
+    from topics import embed
+    from topics import themes as th
+    from topics.config import RunConfig
+    from topics.corpus import load_corpus
+    from topics.ingest import segments_from_corpus
+    from topics.words import make_analyzer
+
+    cfg = RunConfig(corpus=str(ROOT / "seeds"))
+    seg = segments_from_corpus(
+        load_corpus(cfg.corpus), max_chars=cfg.ingest.max_chars, min_chars=cfg.ingest.min_chars
+    ).segments
+    modelled = seg["section"].isin(cfg.topics.sections) & (seg["n_chars"] >= 20)
+    idx = np.flatnonzero(modelled.to_numpy())
+    texts = seg["text"].iloc[idx].tolist()
+    languages = seg["language"].iloc[idx].tolist()
+    backend = embed.get_backend(cfg.embed.model)
+    vectors = embed.embed_texts(texts, backend, kind="passage")
+    groups = (seg["doc_id"].astype(str) + "/" + seg["article"].astype(str)).iloc[idx].tolist()
+    analyzer = make_analyzer(sorted(set(languages)))
+
+    def combined(themes):
+        q_texts, owner = th.theme_queries(themes)
+        proto = th.codebook_scores(
+            vectors,
+            [embed.embed_texts(q_texts, backend, kind=k) for k in ("query", "passage")],
+            owner,
+            len(themes),
+        )
+        lexical = th.lexical_scores(texts, themes, analyzer)
+        return th.combine_scores(proto, lexical, groups=groups)
+
+    return seg, idx, combined
+
+
+def labelled(seg: pd.DataFrame, idx: np.ndarray, labels: pd.DataFrame) -> pd.DataFrame:
+    """Labelled paragraphs that match one modelled segment; ``code`` = the segment's main
+    label (its first quote's first theme).
+    """
+    m = match_labels(seg, labels)
+    m = m[(m["n_hits"] == 1) & m["idx"].isin(set(seg.index[idx]))].copy()
+    m["segment_id"] = seg.loc[m["idx"], "segment_id"].astype(str).to_numpy()
+    first = m.groupby("segment_id", sort=False)["gold"].first()
+    m["code"] = m["segment_id"].map(first.map(lambda g: g[0]))
+    return m
+
+
+def score(themes_of: dict[str, str], rows: pd.DataFrame) -> dict:
+    return theme_metrics([themes_of[s] for s in rows["segment_id"]], rows["gold"].tolist())
+
+
+def few_vs_zero(seg, idx, scores, names, lab, sizes, reps, seed=0, tmp=None):
+    from topics import themes as th
+    from topics.coding import few_shot
+
+    ids = seg["segment_id"].astype(str).to_numpy()[idx]
+    zero = dict(zip(ids, th.assign_themes(scores, names).theme, strict=True))
+    segs = lab.drop_duplicates("segment_id")[["segment_id", "code"]].reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    out = []
+    for n in sizes:
+        for r in range(reps):
+            pick = segs.iloc[np.sort(rng.choice(len(segs), n, replace=False))]
+            path = Path(tmp) / f"sheet_{n}_{r}.csv"
+            pick.to_csv(path, index=False)
+            assigned, coded, _ = few_shot(scores, names, path, seg, idx)
+            few = dict(zip(ids, assigned.theme, strict=True))
+            held = lab[~lab["segment_id"].isin(set(pick["segment_id"]))]
+            z, f = score(zero, held), score(few, held)
+            cv = np.mean(
+                [
+                    (c == t) or (c == "none" and t == "")
+                    for c, t in zip(coded["code"], coded["cv_theme"], strict=True)
+                ]
+            )
+            out.append(
+                {
+                    "n": n,
+                    "rep": r,
+                    "held_out": len(held),
+                    "zero_acc": z["accuracy"],
+                    "zero_f1": z["macro_f1"],
+                    "few_acc": f["accuracy"],
+                    "few_f1": f["macro_f1"],
+                    "cv_main_acc": cv,
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def summarise(df: pd.DataFrame, by: str = "n") -> pd.DataFrame:
+    rows = []
+    for key, g in df.groupby(by):
+        rec = {by: key, "held-out paragraphs": int(g["held_out"].median())}
+        for c in ("zero_acc", "few_acc", "zero_f1", "few_f1"):
+            rec[c] = f"{g[c].mean():.3f} ± {g[c].std():.3f} (min {g[c].min():.3f})"
+        better_acc = (g["few_acc"] > g["zero_acc"]).mean()
+        better_f1 = (g["few_f1"] > g["zero_f1"]).mean()
+        rec["few > zero (acc / F1)"] = f"{better_acc:.0%} / {better_f1:.0%}"
+        rows.append(rec)
+    return pd.DataFrame(rows)
+
+
+def reduced_themes(full: list[dict], rng: np.random.Generator):
+    from topics.themes import Theme
+
+    out = []
+    for t in full:
+        kw = list(t.get("keywords", []))
+        size = int(rng.integers(0, len(kw) + 1)) if kw else 0
+        keep = sorted(rng.choice(len(kw), size=size, replace=False)) if kw else []
+        desc = t.get("description", "") if rng.random() > 0.3 else ""
+        if not keep and not desc:
+            desc = t.get("description", "")
+        out.append(Theme(t["name"], desc, tuple(kw[j] for j in keep)))
+    return out
+
+
+def pipeline_check(lab: pd.DataFrame, seg, idx, scores, names, tmp: str) -> bool:
+    """One draw through the whole pipeline: the same themes as the fast path."""
+    from topics.coding import few_shot
+    from topics.config import RunConfig
+    from topics.pipeline import run
+
+    pick = lab.drop_duplicates("segment_id").iloc[::4][["segment_id", "code"]]
+    path = Path(tmp) / "check.csv"
+    pick.to_csv(path, index=False)
+    cfg = RunConfig(corpus=str(ROOT / "seeds"))
+    cfg.themes.codebook = str(ROOT / "experiments" / "codebook.toml")
+    cfg.themes.coded = str(path)
+    cfg.topics.stability_runs = 0
+    res = run(cfg)
+    fast, _, _ = few_shot(scores, names, path, seg, idx)
+    return res.segments["theme"].iloc[idx].fillna("").tolist() == list(fast.theme)
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def simulate(g: int, rng: np.random.Generator, k: int = 6):
+    """One coded sample: ``g`` documents of 2-7 paragraphs each."""
+    sizes = rng.integers(2, 8, size=g)
+    docs = np.repeat(np.arange(g), sizes)
+    mix = rng.dirichlet(np.full(k, 0.7), size=g)  # each document has its own theme mix
+    truth = np.array([rng.choice(k, p=mix[d]) for d in docs])
+    p_doc = 1 / (1 + np.exp(-rng.normal(1.6, 0.8, size=g)))  # machine accuracy per document
+    machine = np.where(rng.random(len(docs)) < p_doc[docs], truth, rng.integers(0, k, len(docs)))
+    coder = np.where(rng.random(len(docs)) < 0.9, truth, rng.integers(0, k, len(docs)))
+    return docs, machine.astype(str), coder.astype(str)
+
+
+def coverage(n_sim: int, g: int, n_boot: int = 500, seed: int = 0) -> dict:
+    from topics.coding import pair_statistics
+
+    rng = np.random.default_rng(seed)
+    big_docs, big_m, big_c = simulate(20000, rng)
+    truth, _ = pair_statistics(big_m, big_c, big_docs, n_boot=0)
+    truth = truth.set_index(["measure", "theme"])["value"]
+    hits = {m: [] for m in ("accuracy", "kappa", "alpha")}
+    for _ in range(n_sim):
+        docs, m, c = simulate(g, rng)
+        t, _ = pair_statistics(m, c, docs, n_boot=n_boot, random_state=int(rng.integers(1e9)))
+        t = t.set_index(["measure", "theme"])
+        for meas in hits:
+            lo, hi = t.loc[(meas, ""), "ci_low"], t.loc[(meas, ""), "ci_high"]
+            hits[meas].append(lo <= truth[(meas, "")] <= hi)
+    return {m: float(np.mean(v)) for m, v in hits.items()} | {
+        f"population_{m}": round(float(truth[(m, "")]), 3) for m in hits
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10, 20, 30, 40])
+    ap.add_argument("--reduced", type=int, default=12, metavar="K")
+    ap.add_argument("--sim", type=int, default=200, help="simulated samples per setting")
+    ap.add_argument("--labels", type=Path, default=ROOT / "experiments" / "seed_labels.csv")
+    ap.add_argument("--codebook", type=Path, default=ROOT / "experiments" / "codebook.toml")
+    args = ap.parse_args(argv)
+    pd.set_option("display.width", 250)
+    pd.set_option("display.max_columns", 20)
+
+    from topics.themes import load_codebook
+
+    t0 = time.perf_counter()
+    labels = pd.read_csv(args.labels, dtype=str, keep_default_na=False)
+    seg, idx, combined = theme_inputs(None)
+    lab = labelled(seg, idx, labels)
+    themes = load_codebook(args.codebook)
+    names = [t.name for t in themes]
+    scores = combined(themes)
+    with tempfile.TemporaryDirectory() as tmp:
+        print(
+            f"pipeline check (one draw via topics.pipeline.run): "
+            f"{'same themes' if pipeline_check(lab, seg, idx, scores, names, tmp) else 'DIFFERENT'}"
+        )
+        res = few_vs_zero(seg, idx, scores, names, lab, args.sizes, args.reps, tmp=tmp)
+        print(f"\n1. Seed codebook, {len(lab)} labelled paragraphs, {args.reps} draws per size")
+        print(summarise(res).to_string(index=False))
+        print(
+            "cross-validated accuracy on the coded paragraphs themselves (main label, by "
+            "document): "
+            + ", ".join(f"n={n}: {g['cv_main_acc'].mean():.3f}" for n, g in res.groupby("n"))
+        )
+        if args.reduced:
+            full = tomllib.loads(args.codebook.read_text("utf-8"))["theme"]
+            rng = np.random.default_rng(0)
+            parts = []
+            for i in range(args.reduced):
+                red = reduced_themes(full, rng)
+                r = few_vs_zero(seg, idx, combined(red), names, lab, [30], 10, seed=i, tmp=tmp)
+                parts.append(r.assign(codebook=i))
+            red_res = pd.concat(parts)
+            per_book = red_res.groupby("codebook")[["zero_acc", "few_acc", "zero_f1", "few_f1"]]
+            mb = per_book.mean()
+            print(f"\n2. {args.reduced} reduced codebooks, 30 coded paragraphs, 10 draws each")
+            print(
+                f"zero-shot acc {mb['zero_acc'].mean():.3f} (min {mb['zero_acc'].min():.3f}), "
+                f"F1 {mb['zero_f1'].mean():.3f} (min {mb['zero_f1'].min():.3f}); few-shot acc "
+                f"{mb['few_acc'].mean():.3f} (min {mb['few_acc'].min():.3f}), F1 "
+                f"{mb['few_f1'].mean():.3f} (min {mb['few_f1'].min():.3f}); few-shot better "
+                f"on {(mb['few_acc'] > mb['zero_acc']).sum()}/{len(mb)} codebooks (acc), "
+                f"{(mb['few_f1'] > mb['zero_f1']).sum()}/{len(mb)} (F1)"
+            )
+    if args.sim:
+        print(f"\n3. Interval coverage (95%, cluster bootstrap over documents), {args.sim} samples")
+        for g in (8, 15, 30):
+            cov = coverage(args.sim, g)
+            print(f"{g} documents (~{g * 4.5:.0f} paragraphs): {cov}")
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
