@@ -49,6 +49,10 @@ __all__ = [
 #: seeded sample of a larger corpus; the other segments join a topic by the members' vote).
 CONSENSUS_MAX = 6000
 
+#: Corpora of at least this many segments fit their consensus members in worker processes
+#: (below it, starting the workers costs more than it saves).
+PARALLEL_MIN = 1000
+
 #: Languages with fewer segments than this are not aligned on their own mean alone: their
 #: mean is shrunk toward the global mean (a mean of 2 paragraphs is mostly their topic).
 MIN_LANGUAGE_SEGMENTS = 5
@@ -126,7 +130,7 @@ def default_params(n: int) -> dict[str, Any]:
         scaled down for documents longer than 10 paragraphs) and
         ``guide_weight`` (2.0: weight of the codebook theme posterior when ``guide`` is
         given); the consensus settings (see :func:`consensus_partition`):
-        ``consensus_runs`` (member clusterings: 30 up to 2,000 segments, fewer for larger
+        ``consensus_runs`` (member clusterings: 30 up to 6,000 segments, fewer for larger
         corpora, at least 12; each member is a seeded UMAP, whose result is a chaotic
         function of the last digits of its input, so only the members' agreement is
         reproducible and its Monte-Carlo error shrinks with their number),
@@ -138,8 +142,10 @@ def default_params(n: int) -> dict[str, Any]:
         distances in which the dendrogram is cut, at the highest level that is at least
         ``consensus_margin`` (0.05) from every merge: two topics stay apart only if most
         members separate them, so a split that half the members make is merged instead of
-        flipping with float noise) and ``consensus_fallback`` (0.7: the cut when the merge
-        heights leave no such level).
+        flipping with float noise), ``consensus_fallback`` (0.7: the cut when the merge
+        heights leave no such level) and ``n_jobs`` (0: the members of a corpus of at least
+        :data:`PARALLEL_MIN` segments are fitted in one worker process per usable core; the
+        topics do not depend on it).
 
     Examples
     --------
@@ -166,13 +172,14 @@ def default_params(n: int) -> dict[str, Any]:
         "article_weight": 1.0,
         "article_size": 10,
         "guide_weight": 2.0,
-        "consensus_runs": int(np.clip(round(30 * math.sqrt(2000 / max(n, 1))), 12, 30)),
+        "consensus_runs": int(np.clip(round(30 * math.sqrt(6000 / max(n, 1))), 12, 30)),
         "consensus_noise": 0.01,
         "consensus_epochs": 200,
         "consensus_max": CONSENSUS_MAX,
         "consensus_cut": [0.6, 0.9],
         "consensus_margin": 0.05,
         "consensus_fallback": 0.7,
+        "n_jobs": 0,
     }
 
 
@@ -447,6 +454,43 @@ def _member(
     labels = reduce_outliers(features, labels, max_outliers)
     labels = merge_similar(features, labels, float(p["merge_threshold"]))
     return labels, before, raw_outliers
+
+
+def _n_jobs(n_jobs: int, n_tasks: int) -> int:
+    """Worker processes for the members: ``n_jobs`` (<= 0: every usable core), at most one per
+    member.
+    """
+    import os
+
+    if n_jobs <= 0:
+        try:
+            n_jobs = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not on Linux
+            n_jobs = os.cpu_count() or 1
+    return max(1, min(int(n_jobs), n_tasks))
+
+
+def _run_members(
+    features: np.ndarray,
+    reduced: np.ndarray,
+    p: Mapping[str, Any],
+    seeds: Sequence[int],
+    max_outliers: float,
+) -> list[tuple[np.ndarray, int, float]]:
+    """All members, in worker processes when the corpus is large enough to pay for them.
+
+    Each member depends only on its own seed, so the result is the same however the members
+    are spread over processes.
+    """
+    jobs = _n_jobs(int(p.get("n_jobs", 0)), len(seeds))
+    if jobs == 1 or len(features) < PARALLEL_MIN:
+        return [_member(features, reduced, p, s, max_outliers) for s in seeds]
+    from joblib import Parallel, delayed
+
+    p = dict(p)
+    return Parallel(n_jobs=jobs, backend="loky")(
+        delayed(_member)(features, reduced, p, s, max_outliers) for s in seeds
+    )
 
 
 def _robust_cut(
@@ -731,7 +775,7 @@ def fit_clusters(
         reduced = _umap.pca(features, p, random_state)
         runs = max(1, int(p["consensus_runs"]))
         seeds = _member_seeds(random_state, runs)
-        outs = [_member(features, reduced, p, s, max_outliers) for s in seeds]
+        outs = _run_members(features, reduced, p, seeds, max_outliers)
         members = np.stack([o[0] for o in outs])
         p["member_seeds"] = seeds
         p["topics_before_merging"] = [o[1] for o in outs]
