@@ -9,6 +9,7 @@ model and every text match; ``topics verify RUN`` relies on them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -123,6 +124,11 @@ class SavedEmbeddings:
             codebook=codebook,
         )
 
+    @functools.cached_property
+    def _position(self) -> dict[str, int]:
+        """Row of each segment id."""
+        return {sid: i for i, sid in enumerate(self.segment_ids)}
+
     def match(self, model: str, segment_ids: Sequence[str], texts: Sequence[str]) -> str:
         """Why these embeddings cannot stand for ``texts`` ("" when they can).
 
@@ -131,7 +137,7 @@ class SavedEmbeddings:
         """
         if model != self.model:
             return f"they were made with model {self.model!r}, this run asks for {model!r}"
-        where = {sid: i for i, sid in enumerate(self.segment_ids)}
+        where = self._position
         missing = [s for s in segment_ids if s not in where]
         if missing:
             return f"{len(missing)} segments are not in them (first: {missing[0]})"
@@ -146,8 +152,7 @@ class SavedEmbeddings:
 
     def take(self, segment_ids: Sequence[str]) -> np.ndarray:
         """Rows for ``segment_ids`` (all present; see :meth:`match`)."""
-        where = {sid: i for i, sid in enumerate(self.segment_ids)}
-        return self.vectors[[where[s] for s in segment_ids]]
+        return self.vectors[[self._position[s] for s in segment_ids]]
 
     def codebook_vectors(self, kind: str, texts: Sequence[str]) -> np.ndarray | None:
         """Saved ``kind`` embeddings of the codebook ``texts``, or None if any is missing."""

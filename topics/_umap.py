@@ -110,12 +110,3 @@ def layout(
             n_epochs=n_epochs,
         )
         return np.asarray(reducer.fit_transform(Z), dtype=np.float64)
-
-
-def reduce(X: np.ndarray, p: Mapping[str, Any], random_state: int, n_components: int, min_dist):
-    """PCA (if the dimension is larger than ``pca_components``) then seeded UMAP.
-
-    ``p`` holds ``n_neighbors``, optional ``pca_components`` and ``metric`` (see
-    :func:`topics.cluster.default_params`). Returns float64 coordinates, shape (n, n_components).
-    """
-    return layout(pca(X, p, random_state), p, random_state, n_components, min_dist)

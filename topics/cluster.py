@@ -600,14 +600,15 @@ def consensus_partition(
         k = int(sample_labels.max()) + 1
         votes = np.zeros((len(rest), k + 1), dtype=np.int64)  # last column: outlier
         for row in members:
-            mapping = {}
+            # lookup[t + 1]: the consensus topic member topic t overlaps most on the sample
+            # (k, the outlier column, for -1 and for topics absent from the sample).
+            lookup = np.full(int(row.max()) + 2, k, dtype=np.int64)
             for t in np.unique(row[sample]):
                 if t < 0:
                     continue
                 overlap = np.bincount(sample_labels[row[sample] == t], minlength=k)
-                mapping[int(t)] = int(np.argmax(overlap))
-            mapped = np.array([mapping.get(int(t), k) for t in row[rest]], dtype=np.int64)
-            votes[np.arange(len(rest)), mapped] += 1
+                lookup[t + 1] = int(np.argmax(overlap))
+            votes[np.arange(len(rest)), lookup[row[rest] + 1]] += 1
         best = np.argmax(votes, axis=1)  # ties: the smaller topic id
         labels[rest] = np.where(best == k, -1, best)
     info = {"cut": round(level, 6), "margin": round(margin, 6), "sample": int(ns)}
@@ -763,6 +764,7 @@ def fit_clusters(
 
     method = "consensus"
     members = np.zeros((0, n), dtype=np.int64)
+    reduced = None  # PCA of the features, shared by the members and the topic map
     if n == 0:
         labels = np.zeros(0, dtype=np.int64)
         coords = np.zeros((0, 2))
@@ -802,8 +804,10 @@ def fit_clusters(
     labels = canonical_labels(labels)
     if n and coords is None:
         if compute_coords and n >= 4:
-            coords = _umap.reduce(
-                features, {**p, "n_neighbors": min(p["n_neighbors"], 15)}, random_state, 2, 0.1
+            if reduced is None:
+                reduced = _umap.pca(features, p, random_state)
+            coords = _umap.layout(
+                reduced, {**p, "n_neighbors": min(p["n_neighbors"], 15)}, random_state, 2, 0.1
             )
         else:
             coords = np.zeros((n, 2))
