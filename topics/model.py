@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -151,7 +152,7 @@ def fit_topics(
     texts = list(texts)
     languages = list(languages)
     n = len(texts)
-    params = cluster.default_params(n)
+    params: dict[str, Any] = {}  # only what is set here; fit_clusters scales the rest
     if min_cluster_size:
         params["min_cluster_size"] = int(min_cluster_size)
     if n_neighbors:
@@ -167,7 +168,8 @@ def fit_topics(
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.feature_extraction.text import CountVectorizer
 
-    bar.set_postfix_str(f"clustering ({params['consensus_runs']} consensus members)")
+    runs = cluster.resolve_params(n, params)["consensus_runs"]
+    bar.set_postfix_str(f"clustering ({runs} consensus members)")
     clustered = cluster.fit_clusters(
         embeddings,
         languages=languages if align else None,
