@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import pytest
 
 from topics import _style, figures
+from topics.model import ModelData
 from topics.result import Result
 
 XSS = "<script>alert(1)</script>"
@@ -225,17 +226,18 @@ def make_result(tmp_path: Path | None = None, *, seed: int = 0) -> tuple[Result,
         [[1.0, 0.6, 0.3, 0.2], [0.6, 1.0, 0.4, 0.1], [0.3, 0.4, 1.0, 0.5], [0.2, 0.1, 0.5, 1.0]],
         dtype=np.float32,
     )
-    result.similarity = sim  # type: ignore[attr-defined]
+    result.similarity = sim
+    result.model = ModelData(
+        topic_embeddings=np.eye(4, dtype=np.float32),
+        topics=topic,
+        coords=np.zeros((n, 2)),
+        similarity=sim,
+    )
     _add_effects(result)
     if tmp_path is None:
         return result, None
-    from safetensors.numpy import save_file
-
     folder = Path(tmp_path) / "run"
-    folder.mkdir(parents=True)
-    result.save(folder)
-    (folder / "model").mkdir()
-    save_file({"similarity": sim}, str(folder / "model" / "topic_model.safetensors"))
+    result.save(folder, report=False)
     return result, folder
 
 

@@ -55,6 +55,7 @@ from topics._style import (
     truncate,
     wrap,
 )
+from topics.errors import NoDataError
 from topics.result import Result
 
 __all__ = [
@@ -99,7 +100,7 @@ def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True
     seg = modelled(result)
     seg = seg[seg["x"].notna() & seg["y"].notna()] if {"x", "y"} <= set(seg) else seg.iloc[:0]
     if seg.empty:
-        raise ValueError("no 2-D coordinates in this result (segments.x/y); run `topics run`")
+        raise NoDataError("no 2-D coordinates in this result (segments.x/y); run `topics run`")
     labels = topic_labels(result)
     docs = doc_labels(result)
     fig = go.Figure()
@@ -176,7 +177,7 @@ def topic_words(
     if col not in t:
         raise ValueError(f"no column {col!r} in the topics table; available: {list(t.columns)}")
     if t.empty:
-        raise ValueError("no topics (every paragraph is an outlier)")
+        raise NoDataError("no topics (every paragraph is an outlier)")
     cols = max(1, min(cols, len(t)))
     rows = math.ceil(len(t) / cols)
     titles = [
@@ -417,22 +418,19 @@ def topic_similarity(result: Result, similarity: np.ndarray | None = None) -> go
     ----------
     result : Result
     similarity : numpy.ndarray of shape (k, k), optional
-        Defaults to the fitted model's similarity kept on a live result (``result._model``)
-        or ``result.similarity``; load a saved one with :func:`load_similarity`.
+        Defaults to ``result.similarity`` (computed at fit time, saved in ``model/``).
 
     Returns
     -------
     plotly.graph_objects.Figure
     """
     if similarity is None:
-        model = getattr(result, "_model", None)
-        similarity = getattr(model, "similarity", None)
-        if similarity is None:
-            similarity = getattr(result, "similarity", None)
+        similarity = result.similarity
     if similarity is None:
-        raise ValueError(
+        raise NoDataError(
             "no topic similarity: pass similarity=load_similarity(run_dir) (saved in "
-            "model/topic_model.safetensors)"
+            "model/topic_model.safetensors)",
+            absent=True,
         )
     sim = np.asarray(similarity, dtype=float)
     t = topic_table(result)
@@ -476,10 +474,10 @@ def topic_stability(result: Result) -> go.Figure:
     """
     t = topic_table(result)
     if "stability" not in t:
-        raise ValueError("no stability column in the topics table")
+        raise NoDataError("no stability column in the topics table")
     stab = pd.to_numeric(t["stability"], errors="coerce")
     if stab.isna().all():
-        raise ValueError("topic stability was not measured in this run")
+        raise NoDataError("topic stability was not measured in this run")
     names = [
         f"{k}: {plain(short_label(k, lab), 16)}"
         for k, lab in zip(t["topic"], t["label"], strict=True)
@@ -532,7 +530,7 @@ def corpus_overview(result: Result) -> go.Figure:
     """
     seg = result.segments.copy()
     if seg.empty:
-        raise ValueError("this result has no segments")
+        raise NoDataError("this result has no segments")
     seg["doc_id"] = seg["doc_id"].astype(str)
     docs = doc_labels(result, 26)
     n_docs = seg["doc_id"].nunique()
@@ -581,7 +579,7 @@ def _theme_else_topic(func: Callable[..., go.Figure]) -> Callable[..., go.Figure
     def draw(result: Result) -> go.Figure:
         try:
             return func(result, kind="theme")
-        except ValueError:
+        except NoDataError:
             return func(result, kind="topic")
 
     return draw
@@ -609,10 +607,12 @@ def confusion_matrix(
     """
     conf = getattr(result, "confusion", None)
     if conf is None or conf.empty:
-        raise ValueError("no confusion matrix: run `topics code agreement RUN SHEET` first")
+        raise NoDataError(
+            "no confusion matrix: run `topics code agreement RUN SHEET` first", absent=True
+        )
     c = conf[(conf["rater_a"] == rater_a) & (conf["rater_b"] == rater_b)]
     if c.empty:
-        raise ValueError(f"no confusion matrix of {rater_a} vs {rater_b}")
+        raise NoDataError(f"no confusion matrix of {rater_a} vs {rater_b}")
     order = list(dict.fromkeys(c["label_a"].astype(str)))
     m = c.pivot_table(
         index="label_a", columns="label_b", values="count", aggfunc="sum", sort=False
@@ -666,22 +666,38 @@ FIGURES: dict[str, Callable[..., go.Figure]] = {
 
 
 def all_figures(
-    result: Result, *, similarity: np.ndarray | None = None, by: str | None = None
+    result: Result,
+    *,
+    similarity: np.ndarray | None = None,
+    by: str | None = None,
+    skipped: dict[str, str] | None = None,
 ) -> dict[str, go.Figure]:
-    """Every figure whose data the result has, by name (those without data are skipped).
+    """Every figure whose data the result has, by name.
+
+    A figure whose data the run did not make (no codebook, no effects formula, no coded
+    sheet) is left out quietly; one whose data exists but cannot be drawn (e.g. no numeric
+    covariate for a trend) is left out with a :class:`~topics.errors.FigureSkippedWarning`
+    naming it and the reason. Any other error propagates: a bug never drops a figure
+    silently.
 
     Parameters
     ----------
     result : Result
     similarity : numpy.ndarray, optional
-        Topic similarity for :func:`topic_similarity` (see :func:`load_similarity`).
+        Topic similarity for :func:`topic_similarity` (default ``result.similarity``).
     by : str, optional
         Grouping for the comparison figures; default ``focus`` when present, else the first.
+    skipped : dict, optional
+        Filled with ``figure name -> reason`` for every figure left out.
 
     Returns
     -------
     dict of str to plotly.graph_objects.Figure
     """
+    import warnings
+
+    from topics.errors import FigureSkippedWarning
+
     out: dict[str, go.Figure] = {}
     for name, func in FIGURES.items():
         kwargs: dict[str, object] = {}
@@ -691,6 +707,9 @@ def all_figures(
             kwargs["by"] = by
         try:
             out[name] = func(result, **kwargs)
-        except ValueError:  # the data this figure needs is not in the result
-            continue
+        except NoDataError as exc:
+            if skipped is not None:
+                skipped[name] = str(exc)
+            if not exc.absent:
+                warnings.warn(f"figure {name} skipped: {exc}", FigureSkippedWarning, stacklevel=2)
     return out
