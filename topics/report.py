@@ -13,10 +13,12 @@ PosixPath('results/seeds/report.html')
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -101,6 +103,17 @@ def _table(df: pd.DataFrame, columns: dict[str, str], num: tuple[str, ...] = ())
     )
 
 
+def _div_id(name: str) -> str:
+    """An HTML id for a figure: ``fig-<name>`` when ``name`` is a plain identifier, else its
+    letters with a hash, so a metadata column name never reaches the page unescaped (plotly
+    writes the id into a script).
+    """
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", name)
+    if safe != name:
+        safe += "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"fig-{safe}"
+
+
 def _figure_html(name: str, fig: go.Figure) -> str:
     """One figure as a responsive div (plotly.js itself is embedded once, elsewhere)."""
     fig = go.Figure(fig)  # a copy: the caller's figure keeps its journal size
@@ -110,7 +123,7 @@ def _figure_html(name: str, fig: go.Figure) -> str:
         full_html=False,
         include_plotlyjs=False,
         include_mathjax=False,
-        div_id=f"fig-{name}",
+        div_id=_div_id(name),
         default_width="100%",
         config={"responsive": True, "displaylogo": False},
     )
