@@ -163,3 +163,43 @@ def test_figures_fail_loudly_and_skips_are_stated(small_run, small_run_dir, monk
     recorded = {r["figure"]: r["reason"] for r in manifest["figures_skipped"]}
     assert "theme assignments" in recorded["theme_by_document"]
     assert "topic_map" not in recorded and "topic_words" not in recorded
+
+
+def test_topic_words_figure_plots_the_saved_weights(small_run_dir):
+    from topics import figures
+
+    back = topics.load(small_run_dir)
+    fig = figures.topic_words(back, n_words=4).to_dict()
+    top = back.topic_words[
+        (back.topic_words["topic"] == 0) & (back.topic_words["language"] == "all")
+    ]
+    assert list(fig["data"][0]["x"]) == pytest.approx(top["weight"].head(4).tolist())
+    assert list(fig["data"][0]["y"]) == top["word"].head(4).tolist()
+
+
+def test_bertopic_on_a_saved_and_reloaded_run(small_run_dir):
+    from bertopic import BERTopic
+
+    back = topics.load(small_run_dir)
+    model = back.bertopic()
+    seg, _ = back.modelled_segments()
+    docs = seg["text"].tolist()
+    assert list(model.topics_) == seg["topic"].astype(int).tolist()
+    info = model.get_topic_info()
+    labels = back.topics.set_index("topic")["label"]
+    assert dict(zip(info["Topic"], info["CustomName"], strict=True)) == labels.to_dict()
+    first = back.topic_words.query("topic == 0 and language == 'all'")
+    assert [w for w, _ in model.get_topic(0)] == first["word"].tolist()
+    doc_info = model.get_document_info(docs)
+    assert doc_info["Topic"].tolist() == seg["topic"].astype(int).tolist()
+    assert model.visualize_barchart().data
+    assert model.visualize_hierarchy().data
+    per_class = model.topics_per_class(docs, classes=seg["focus"].tolist())
+    assert set(per_class["Class"]) == {"school", "university"}
+    over_time = model.topics_over_time(docs, seg["year"].astype(int).tolist())
+    assert over_time["Frequency"].sum() == len(docs)
+    # save(..., bertopic=True) wrote BERTopic's safetensors format, which BERTopic reads
+    loaded = BERTopic.load(str(small_run_dir / "bertopic"))
+    assert loaded.get_topic_info()["Count"].tolist() == info["Count"].tolist()
+    assert loaded.topic_embeddings_.shape == model.topic_embeddings_.shape
+    assert [w for w, _ in loaded.get_topic(0)] == first["word"].tolist()

@@ -157,14 +157,18 @@ def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True
 def topic_words(
     result: Result, *, n_words: int = 8, language: str | None = None, cols: int = 3
 ) -> go.Figure:
-    """Top words of each topic, one small bar chart per topic (bar length = rank).
+    """Top words of each topic with their weights, one small bar chart per topic.
+
+    Reads the long table ``result.topic_words`` (:data:`topics.schema.TOPIC_WORD_COLUMNS`):
+    bar length is the word's weight (:func:`topics.labels.score_words`), computed at fit
+    time.
 
     Parameters
     ----------
     result : Result
     n_words : int, default 8
     language : str, optional
-        Use the per-language words (``words_<language>`` column) instead of ``words``.
+        The ranking among one language's paragraphs instead of all of them.
     cols : int, default 3
         Panels per row.
 
@@ -172,10 +176,17 @@ def topic_words(
     -------
     plotly.graph_objects.Figure
     """
+    from topics.schema import ALL_LANGUAGES
+
     t = topic_table(result)
-    col = f"words_{language}" if language else "words"
-    if col not in t:
-        raise ValueError(f"no column {col!r} in the topics table; available: {list(t.columns)}")
+    words = result.topic_words
+    if words is None or words.empty:
+        raise NoDataError("no topic_words table in this result (a run saved by an old version?)")
+    lang = language or ALL_LANGUAGES
+    words = words[(words["language"] == lang) & (words["topic"] >= 0)]
+    if words.empty:
+        raise ValueError(f"no topic words for language {lang!r}; available: "
+                         f"{sorted(set(result.topic_words['language']))}")  # fmt: skip
     if t.empty:
         raise NoDataError("no topics (every paragraph is an outlier)")
     cols = max(1, min(cols, len(t)))
@@ -188,27 +199,27 @@ def topic_words(
         rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.16,
         vertical_spacing=min(0.12, 0.6 / rows),
     )  # fmt: skip
-    for i, rec in enumerate(t.itertuples(index=False)):
-        words = [w.strip() for w in str(getattr(rec, col) or "").split(",") if w.strip()]
-        words = words[:n_words]
-        ranks = list(range(1, len(words) + 1))
+    by_topic = {int(k): g.sort_values("rank").head(n_words) for k, g in words.groupby("topic")}
+    for i, k in enumerate(t["topic"]):
+        g = by_topic.get(int(k), words.iloc[:0])
         fig.add_trace(
             go.Bar(
-                x=[n_words + 1 - r for r in ranks],
-                y=[f"{plain(w, 18)} {r}" for r, w in zip(ranks, words, strict=True)],
+                x=g["weight"].astype(float).tolist(),
+                y=[plain(w, 18) for w in g["word"]],
                 orientation="h",
                 marker={"color": color_for(i)},
-                customdata=ranks,
-                hovertemplate="rank %{customdata}: %{y}<extra></extra>",
+                customdata=g["rank"].astype(int).tolist(),
+                hovertemplate="rank %{customdata}: %{y}<br>weight %{x:.3f}<extra></extra>",
                 showlegend=False,
             ),
             row=i // cols + 1,
             col=i % cols + 1,
         )
-    fig.update_xaxes(showticklabels=False, ticks="", range=[0, n_words + 0.5])
+    fig.update_xaxes(rangemode="tozero", tickfont={"size": 8}, nticks=3)
     fig.update_yaxes(autorange="reversed", tickfont={"size": 9}, ticks="")
     fig.update_annotations(font_size=9)
-    apply_style(fig, "double", 60 + 150 * rows, title="Topic words (rank 1 = top)", legend=False)
+    title = "Topic words (bar length: word weight)"
+    apply_style(fig, "double", 60 + 150 * rows, title=title, legend=False)
     return fig
 
 
