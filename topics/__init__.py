@@ -38,6 +38,7 @@ _LAZY = {
     "run": "topics.pipeline",
     "write_run": "topics.pipeline",
     "load_corpus": "topics.corpus",
+    "TopicModel": "topics.estimator",
 }
 
 __all__ = ["__version__", *_LAZY]
