@@ -44,9 +44,18 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 
+#: Stage modules reachable as ``topics.<name>`` without importing them first.
+_SUBMODULES = frozenset(
+    "config corpus clean segment langid ingest embed cluster model themes compare effects "
+    "coding figures report export schema interop estimator result pipeline verify".split()
+)
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"topics.{name}")
     raise AttributeError(f"module 'topics' has no attribute {name!r}")
 
 
