@@ -223,3 +223,41 @@ def test_guide_and_context_steer_the_partition():
     assert ctx.params["context"]
     with pytest.raises(ValueError, match="groups has"):
         cluster.fit_clusters(X, groups=groups[:-1])
+
+
+def test_sampled_path_fits_on_a_sample_and_assigns_every_segment(blobs):
+    """Above ``fit_sample`` segments the members are fitted on a seeded sample and every
+    other segment takes its nearest sampled neighbours' topic: all 480 segments get a topic
+    or the bounded outlier label, the planted topics are still recovered, the manifest says
+    how, and the same seed gives the same labels.
+    """
+    X, topics, langs = blobs
+    params = {"fit_sample": 200, "consensus_runs": 6}
+    res = cluster.fit_clusters(X, languages=langs, random_state=0, params=params)
+    n = len(X)
+    assert res.params["sampled"]["size"] == 200 and res.params["sampled"]["of"] == n
+    assert res.labels.shape == (n,) and res.coords2d.shape == (n, 2)
+    assert res.members.shape == (6, n)
+    assert np.all(np.isfinite(res.coords2d)) and np.ptp(res.coords2d[:, 0]) > 0
+    assert np.mean(res.labels < 0) <= 0.05 + 1e-9
+    assert adjusted_mutual_info_score(topics, res.labels) > 0.8
+    # min_cluster_size is scaled to the sample, not to the corpus.
+    assert res.params["min_cluster_size"] == cluster.default_params(200)["min_cluster_size"]
+    again = cluster.fit_clusters(X, languages=langs, random_state=0, params=params)
+    assert np.array_equal(res.labels, again.labels)
+    exact = cluster.fit_clusters(X, languages=langs, random_state=0, compute_coords=False)
+    assert exact.params["sampled"] is None
+
+
+def test_vote_takes_the_majority_and_breaks_ties_by_the_nearest():
+    votes = np.array([[1, 2, 2], [3, 4, 5], [-1, -1, 0], [7, 8, 8], [9, 9, 6]])
+    assert cluster._vote(votes).tolist() == [2, 3, -1, 8, 9]
+    # A tie between two labels goes to the one whose first occurrence is nearest.
+    assert cluster._vote(np.array([[4, 5, 5, 4]])).tolist() == [4]
+    assert cluster._vote(np.zeros((0, 3), dtype=int)).shape == (0,)
+
+
+def test_fit_sample_must_not_be_negative(blobs):
+    X, _, _ = blobs
+    with pytest.raises(ValueError, match="fit_sample"):
+        cluster.fit_clusters(X, params={"fit_sample": -1})

@@ -60,14 +60,23 @@ def _cache_umap_kernels() -> None:
                     pass
 
 
-def pca(X: np.ndarray, p: Mapping[str, Any], random_state: int) -> np.ndarray:
-    """PCA to ``p["pca_components"]`` dimensions when the data has more (else ``X`` as is)."""
-    n = len(X)
+def pca(
+    X: np.ndarray, p: Mapping[str, Any], random_state: int, fit_rows: np.ndarray | None = None
+) -> np.ndarray:
+    """PCA to ``p["pca_components"]`` dimensions when the data has more (else ``X`` as is).
+
+    With ``fit_rows`` the components are fitted on those rows only and every row is
+    transformed (a large corpus fitted on a sample).
+    """
+    fit = X if fit_rows is None else X[fit_rows]
     k = int(p.get("pca_components") or 0)
-    if k and X.shape[1] > k and n > k:
+    if k and X.shape[1] > k and len(fit) > k:
         from sklearn.decomposition import PCA
 
-        return PCA(n_components=k, random_state=random_state).fit_transform(X)
+        if fit_rows is None:
+            return PCA(n_components=k, random_state=random_state).fit_transform(X)
+        model = PCA(n_components=k, random_state=random_state).fit(fit)
+        return model.transform(X).astype(X.dtype, copy=False)
     return X
 
 

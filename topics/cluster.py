@@ -49,6 +49,10 @@ __all__ = [
 #: seeded sample of a larger corpus; the other segments join a topic by the members' vote).
 CONSENSUS_MAX = 6000
 
+#: Above ``fit_sample`` segments (default :data:`CONSENSUS_MAX`) each other segment takes the
+#: topic voted by this many of its nearest sampled segments.
+ASSIGN_NEIGHBOURS = 15
+
 #: Corpora of at least this many segments fit their consensus members in worker processes
 #: (below it, starting the workers costs more than it saves).
 PARALLEL_MIN = 1000
@@ -76,6 +80,7 @@ _RESULT_KEYS = frozenset(
         "consensus",
         "member_seeds",
         "member_topics",
+        "sampled",
     }
 )
 
@@ -145,7 +150,11 @@ def default_params(n: int) -> dict[str, Any]:
         flipping with float noise), ``consensus_fallback`` (0.7: the cut when the merge
         heights leave no such level) and ``n_jobs`` (0: the members of a corpus of at least
         :data:`PARALLEL_MIN` segments are fitted in one worker process per usable core; the
-        topics do not depend on it).
+        topics do not depend on it), ``fit_sample`` (6,000: above this many segments the
+        PCA, the members, their consensus and the topic map are fitted on a seeded sample of
+        this size, with the size-scaled settings of the sample, and every other segment
+        takes the topic of its :data:`ASSIGN_NEIGHBOURS` nearest sampled segments; 0 = fit
+        on every segment).
 
     Examples
     --------
@@ -180,6 +189,7 @@ def default_params(n: int) -> dict[str, Any]:
         "consensus_margin": 0.05,
         "consensus_fallback": 0.7,
         "n_jobs": 0,
+        "fit_sample": CONSENSUS_MAX,
     }
 
 
@@ -709,24 +719,102 @@ def fit_clusters(
     if not 0.0 <= max_outliers <= 1.0:
         raise ValueError(f"max_outliers must be in [0, 1], got {max_outliers}")
     n = len(X)
-    p: dict[str, Any] = default_params(n)
-    if params:
-        unknown = set(params) - set(p) - _RESULT_KEYS
-        if unknown:
-            raise ValueError(
-                f"unknown clustering parameter(s) {sorted(unknown)}; known: {sorted(p)}"
-            )
-        p.update({k: v for k, v in params.items() if k not in _RESULT_KEYS})
     random_state = int(random_state)
+    p = resolve_params(n, params)
+    aligned, features = _features(X, languages, groups, guide, p)
+    sample = _fit_sample(n, p, random_state)
+    fit_n = n if sample is None else len(sample)
 
+    method = "consensus"
+    members = np.zeros((0, n), dtype=np.int64)
+    rows = slice(None) if sample is None else sample
+    reduced = None
+    if n == 0:
+        labels = np.zeros(0, dtype=np.int64)
+    elif fit_n < max(15, int(p["min_cluster_size"]) * 2):
+        # Too few segments for UMAP + density clustering.
+        labels, k = _fallback_partition(features[rows], int(p["fallback_k"]), random_state)
+        method = f"agglomerative(k={k})"
+    else:
+        reduced = _umap.pca(features, p, random_state, fit_rows=sample)
+        labels, members = _consensus_topics(
+            features[rows], reduced[rows], p, max_outliers, random_state
+        )
+        if len(set(labels.tolist()) - {-1}) < 2:
+            labels, k = _fallback_partition(features[rows], int(p["fallback_k"]), random_state)
+            method = f"agglomerative(k={k}) after the consensus found < 2 topics"
+    coords = None
+    if compute_coords and fit_n >= 4:
+        if reduced is None:
+            reduced = _umap.pca(features, p, random_state, fit_rows=sample)
+        coords = _umap.layout(
+            reduced[rows], {**p, "n_neighbors": min(p["n_neighbors"], 15)}, random_state, 2, 0.1
+        )
+    if sample is not None:
+        if reduced is None:
+            reduced = _umap.pca(features, p, random_state, fit_rows=sample)
+        labels, members, coords = _assign_rest(reduced, sample, labels, members, coords, p)
+    if "outliers_before_reduction" not in p:
+        p["outliers_before_reduction"] = float(np.mean(labels < 0)) if n else 0.0
+        p["topics_before_merging"] = int(len(set(labels.tolist()) - {-1}))
+    labels = reduce_outliers(features, labels, max_outliers)
+    labels = canonical_labels(labels)
+    if coords is None:
+        coords = np.zeros((n, 2))
+    p.update(
+        {
+            "method": method,
+            "max_outliers": float(max_outliers),
+            "random_state": random_state,
+            "n_topics": int(len(set(labels.tolist()) - {-1})),
+            "outlier_share": float(np.mean(labels < 0)) if n else 0.0,
+            "coords2d": "umap(n_components=2, min_dist=0.1, metric=cosine)"
+            + ("" if sample is None else "; other segments: mean of their nearest sampled"),
+        }
+    )
+    return ClusterResult(labels=labels, aligned=aligned, coords2d=coords, params=p, members=members)
+
+
+def resolve_params(n: int, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every clustering setting for ``n`` segments: :func:`default_params` plus ``params``.
+
+    Above ``fit_sample`` segments the expensive steps are fitted on a sample of that size, so
+    the size-scaled defaults (``n_neighbors``, ``min_cluster_size``, ``consensus_runs``) are
+    those of the sample; settings given in ``params`` are kept as given. Keys that
+    :func:`fit_clusters` records (``method``, ``n_topics``, ...) are accepted and ignored, so a
+    manifest's params can be passed back.
+    """
+    base = default_params(n)
+    given = {k: v for k, v in (params or {}).items() if k not in _RESULT_KEYS}
+    unknown = set(given) - set(base)
+    if unknown:
+        raise ValueError(
+            f"unknown clustering parameter(s) {sorted(unknown)}; known: {sorted(base)}"
+        )
+    fit_sample = int(given.get("fit_sample", base["fit_sample"]))
+    if fit_sample < 0:
+        raise ValueError(f"fit_sample must be >= 0 (0 = fit on every segment), got {fit_sample}")
+    p = default_params(min(n, fit_sample)) if 0 < fit_sample < n else base
+    p.update(given)
+    p["fit_sample"] = fit_sample
+    return p
+
+
+def _features(
+    X: np.ndarray,
+    languages: Sequence[str] | np.ndarray | None,
+    groups: Sequence[object] | None,
+    guide: np.ndarray | None,
+    p: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Language-aligned embeddings and the clustering features (records what it did in ``p``)."""
+    n = len(X)
     n_langs = 0
     if languages is not None:
         if len(languages) != n:
             raise ValueError(f"languages has {len(languages)} entries but embeddings has {n} rows")
-        counts: dict[str, int] = {}
-        for lang in languages:
-            counts[str(lang)] = counts.get(str(lang), 0) + 1
-        n_langs = sum(c >= MIN_LANGUAGE_SEGMENTS for c in counts.values())
+        _, counts = np.unique(np.asarray([str(x) for x in languages]), return_counts=True)
+        n_langs = int(np.sum(counts >= MIN_LANGUAGE_SEGMENTS))
     if n_langs >= 2:
         aligned = align_languages(
             X, languages, project_directions=bool(p["project_language_directions"])
@@ -761,64 +849,125 @@ def fit_clusters(
         )
     if features is not aligned:
         features = _normalise(features - features.mean(axis=0, keepdims=True))
+    return aligned, features
 
-    method = "consensus"
-    members = np.zeros((0, n), dtype=np.int64)
-    reduced = None  # PCA of the features, shared by the members and the topic map
-    if n == 0:
-        labels = np.zeros(0, dtype=np.int64)
-        coords = np.zeros((0, 2))
-    elif n < max(15, int(p["min_cluster_size"]) * 2):
-        # Too few segments for UMAP + density clustering.
-        labels, k = _fallback_partition(features, int(p["fallback_k"]), random_state)
-        method = f"agglomerative(k={k})"
-        coords = None
-    else:
-        reduced = _umap.pca(features, p, random_state)
-        runs = max(1, int(p["consensus_runs"]))
-        seeds = _member_seeds(random_state, runs)
-        outs = _run_members(features, reduced, p, seeds, max_outliers)
-        members = np.stack([o[0] for o in outs])
-        p["member_seeds"] = seeds
-        p["topics_before_merging"] = [o[1] for o in outs]
-        p["outliers_before_reduction"] = float(np.mean([o[2] for o in outs]))
-        p["member_topics"] = [int(len(set(o[0].tolist()) - {-1})) for o in outs]
-        labels, info = consensus_partition(
-            members,
-            cut=tuple(p["consensus_cut"]),
-            min_margin=float(p["consensus_margin"]),
-            fallback=float(p["consensus_fallback"]),
-            max_size=int(p["consensus_max"]),
-            random_state=random_state,
-        )
-        p["consensus"] = info
-        labels = _drop_small(labels, int(p["min_cluster_size"]))
-        if len(set(labels.tolist()) - {-1}) < 2:
-            labels, k = _fallback_partition(features, int(p["fallback_k"]), random_state)
-            method = f"agglomerative(k={k}) after the consensus found < 2 topics"
-        coords = None
-    if "outliers_before_reduction" not in p:
-        p["outliers_before_reduction"] = float(np.mean(labels < 0)) if n else 0.0
-        p["topics_before_merging"] = int(len(set(labels.tolist()) - {-1}))
-    labels = reduce_outliers(features, labels, max_outliers)
-    labels = canonical_labels(labels)
-    if n and coords is None:
-        if compute_coords and n >= 4:
-            if reduced is None:
-                reduced = _umap.pca(features, p, random_state)
-            coords = _umap.layout(
-                reduced, {**p, "n_neighbors": min(p["n_neighbors"], 15)}, random_state, 2, 0.1
-            )
-        else:
-            coords = np.zeros((n, 2))
-    p.update(
-        {
-            "method": method,
-            "max_outliers": float(max_outliers),
-            "random_state": random_state,
-            "n_topics": int(len(set(labels.tolist()) - {-1})),
-            "outlier_share": float(np.mean(labels < 0)) if n else 0.0,
-            "coords2d": "umap(n_components=2, min_dist=0.1, metric=cosine)",
-        }
+
+def _fit_sample(n: int, p: dict[str, Any], random_state: int) -> np.ndarray | None:
+    """Sorted indices of the segments the expensive steps are fitted on (``None``: all)."""
+    size = int(p["fit_sample"])
+    if size <= 0 or n <= size:
+        p["sampled"] = None
+        return None
+    rng = np.random.default_rng([random_state, 7919])
+    sample = np.sort(rng.choice(n, size=size, replace=False))
+    p["sampled"] = {
+        "size": int(size),
+        "of": int(n),
+        "method": "uniform seeded sample; every other segment takes the consensus topic "
+        f"voted by its {ASSIGN_NEIGHBOURS} nearest sampled segments (cosine, PCA space)",
+    }
+    return sample
+
+
+def _consensus_topics(
+    features: np.ndarray,
+    reduced: np.ndarray,
+    p: dict[str, Any],
+    max_outliers: float,
+    random_state: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Members and their consensus on the given rows (records the members in ``p``)."""
+    runs = max(1, int(p["consensus_runs"]))
+    seeds = _member_seeds(random_state, runs)
+    outs = _run_members(features, reduced, p, seeds, max_outliers)
+    members = np.stack([o[0] for o in outs])
+    p["member_seeds"] = seeds
+    p["topics_before_merging"] = [o[1] for o in outs]
+    p["outliers_before_reduction"] = float(np.mean([o[2] for o in outs]))
+    p["member_topics"] = [int(len(set(o[0].tolist()) - {-1})) for o in outs]
+    labels, info = consensus_partition(
+        members,
+        cut=tuple(p["consensus_cut"]),
+        min_margin=float(p["consensus_margin"]),
+        fallback=float(p["consensus_fallback"]),
+        max_size=int(p["consensus_max"]),
+        random_state=random_state,
     )
-    return ClusterResult(labels=labels, aligned=aligned, coords2d=coords, params=p, members=members)
+    p["consensus"] = info
+    labels = _drop_small(labels, int(p["min_cluster_size"]))
+    return labels, members
+
+
+def _nearest_sampled(
+    reduced: np.ndarray, sample: np.ndarray, rest: np.ndarray, k: int, chunk: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices into ``sample`` of each ``rest`` row's ``k`` nearest sampled rows (cosine) and
+    their similarities, nearest first; ties by sample order.
+    """
+    S = _normalise(np.asarray(reduced[sample], dtype=np.float32))
+    k = int(min(k, len(sample)))
+    idx = np.empty((len(rest), k), dtype=np.int64)
+    sim = np.empty((len(rest), k), dtype=np.float32)
+    for start in range(0, len(rest), chunk):
+        q = _normalise(np.asarray(reduced[rest[start : start + chunk]], dtype=np.float32))
+        s = q @ S.T
+        top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        ts = np.take_along_axis(s, top, axis=1)
+        order = np.lexsort((top, -ts), axis=1)
+        idx[start : start + chunk] = np.take_along_axis(top, order, axis=1)
+        sim[start : start + chunk] = np.take_along_axis(ts, order, axis=1)
+    return idx, sim
+
+
+def _vote(neighbour_labels: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Most frequent label per row (``-1`` included); ties: the nearest neighbour's label
+    among the tied ones (columns are ordered nearest first).
+    """
+    lab = np.asarray(neighbour_labels, dtype=np.int64)
+    n, k = lab.shape
+    out = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return out
+    ids, codes = np.unique(lab, return_inverse=True)
+    codes = codes.reshape(n, k)
+    width = len(ids)
+    for start in range(0, n, chunk):
+        c = codes[start : start + chunk]
+        rows = np.arange(len(c))[:, None]
+        counts = np.zeros((len(c), width), dtype=np.int32)
+        np.add.at(counts, (np.broadcast_to(rows, c.shape), c), 1)
+        per_col = counts[rows, c]  # count of each neighbour's label
+        best = np.argmax(per_col == per_col.max(axis=1, keepdims=True), axis=1)
+        out[start : start + chunk] = ids[c[np.arange(len(c)), best]]
+    return out
+
+
+def _assign_rest(
+    reduced: np.ndarray,
+    sample: np.ndarray,
+    labels: np.ndarray,
+    members: np.ndarray,
+    coords: np.ndarray | None,
+    p: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Extend topics, members and map coordinates fitted on ``sample`` to every segment:
+    each other segment takes the vote of its nearest sampled segments (and the
+    similarity-weighted mean of their map positions).
+    """
+    n = len(reduced)
+    rest = np.setdiff1d(np.arange(n), sample)
+    idx, sim = _nearest_sampled(reduced, sample, rest, ASSIGN_NEIGHBOURS)
+    full = np.full(n, -1, dtype=np.int64)
+    full[sample] = labels
+    full[rest] = _vote(labels[idx])
+    all_members = np.full((len(members), n), -1, dtype=np.int64)
+    for i, row in enumerate(members):
+        all_members[i, sample] = row
+        all_members[i, rest] = _vote(row[idx])
+    all_coords = None
+    if coords is not None:
+        all_coords = np.zeros((n, 2))
+        all_coords[sample] = coords
+        w = np.maximum(sim.astype(np.float64), 1e-6)
+        all_coords[rest] = np.einsum("ij,ijk->ik", w, coords[idx]) / w.sum(axis=1, keepdims=True)
+    return full, all_members, all_coords

@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -293,13 +294,14 @@ def fit_topics(
     from topics.interop import to_bertopic
 
     texts, languages = list(texts), list(languages)
-    params = cluster.default_params(len(texts))
+    params: dict[str, Any] = {}  # only what is set here; fit_clusters scales the rest
     for key, value in (("min_cluster_size", min_cluster_size), ("n_neighbors", n_neighbors),
                        ("consensus_runs", consensus_runs)):  # fmt: skip
         if value:
             params[key] = int(value)
     bar = tqdm(total=2, desc="topics", unit="step", disable=not progress)
-    bar.set_postfix_str(f"clustering ({params['consensus_runs']} consensus members)")
+    runs = cluster.resolve_params(len(texts), params)["consensus_runs"]
+    bar.set_postfix_str(f"clustering ({runs} consensus members)")
     clustered = cluster.fit_clusters(
         embeddings,
         languages=languages if align else None,
