@@ -65,3 +65,54 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     # Never write into the user's real cache from tests.
     cache = tmp_path_factory.getbasetemp() / "embed-cache"
     monkeypatch.setenv("TOPICS_CACHE_DIR", str(cache))
+
+
+# Three planted topics: each paragraph draws its words from one vocabulary, and its
+# embedding lies near that topic's centre. No embedding model is needed.
+SMALL_VOCABULARIES = (
+    "мугалим сабак мектеп окуучу класс китеп билим окутуу".split(),
+    "интернет компьютер санариптик онлайн платформа технология тармак видео".split(),
+    "университет студент изилдөө диплом кызматташтык эл аралык программа грант".split(),
+)
+
+
+def small_corpus(n_per_topic: int = 20, seed: int = 0):
+    """A DataFrame corpus (text, doc_id, focus, year) and one embedding row per row."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(len(SMALL_VOCABULARIES), 32))
+    rows, vectors = [], []
+    for k, vocab in enumerate(SMALL_VOCABULARIES):
+        for i in range(n_per_topic):
+            words = rng.choice(vocab, size=12)
+            rows.append(
+                {
+                    "text": " ".join(words).capitalize() + ".",
+                    "doc_id": f"d{k}_{i:02d}",
+                    "focus": ("school", "university")[i % 2],
+                    "year": 2018 + i % 4,
+                    "planted": k,
+                }
+            )
+            vectors.append(centres[k] + 0.3 * rng.normal(size=32))
+    return pd.DataFrame(rows), np.array(vectors)
+
+
+SMALL_SETTINGS = {"consensus_runs": 3, "n_boot": 100, "n_perm": 100}
+
+
+@pytest.fixture(scope="session")
+def small_run():
+    """A real run (topics.run) of :func:`small_corpus` with its embeddings; read only."""
+    import topics
+
+    frame, vectors = small_corpus()
+    return topics.run(frame, embeddings=vectors, by="focus", **SMALL_SETTINGS)
+
+
+@pytest.fixture(scope="session")
+def small_run_dir(small_run, tmp_path_factory):
+    """:func:`small_run` saved (with report and BERTopic model); read only."""
+    return small_run.save(tmp_path_factory.mktemp("small") / "run", bertopic=True)

@@ -217,8 +217,7 @@ def test_cli_writes_and_replaces_rows(tmp_path, capsys):
     res.segments, res.theme_probs = seg, probs.assign(segment_id=seg["segment_id"])
     res.effect_estimates = res.effect_predictions = res.effect_contrasts = None
     folder = tmp_path / "run"
-    folder.mkdir()
-    res.save(folder)
+    res.save(folder, report=False)
     assert main(["effects", str(folder), "--formula", "focus + year", "--draws", "5"]) == 0
     first = pd.read_csv(folder / "effects.csv")
     assert main(["effects", str(folder), "--formula", "focus + year", "--draws", "5"]) == 0

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import pytest
 
 from topics import _style, figures
+from topics.model import ModelData
 from topics.result import Result
 
 XSS = "<script>alert(1)</script>"
@@ -198,10 +199,19 @@ def make_result(tmp_path: Path | None = None, *, seed: int = 0) -> tuple[Result,
         "versions": {"python": "3.11", "topics": "0.1.0"},
         "warnings": ["a warning with <i>markup</i>"],
     }
+    topic_words = pd.DataFrame(
+        [
+            (k, "all", r, w, round(1.0 / r, 4))
+            for k in range(4)
+            for r, w in enumerate(TOPIC_WORDS[k].split(", "), 1)
+        ],
+        columns=["topic", "language", "rank", "word", "weight"],
+    )
     result = Result(
         segments=seg,
         documents=documents,
         topics=topics,
+        topic_words=topic_words,
         themes=themes,
         prevalence=prevalence,
         differences=differences,
@@ -225,17 +235,18 @@ def make_result(tmp_path: Path | None = None, *, seed: int = 0) -> tuple[Result,
         [[1.0, 0.6, 0.3, 0.2], [0.6, 1.0, 0.4, 0.1], [0.3, 0.4, 1.0, 0.5], [0.2, 0.1, 0.5, 1.0]],
         dtype=np.float32,
     )
-    result.similarity = sim  # type: ignore[attr-defined]
+    result.similarity = sim
+    result.model = ModelData(
+        topic_embeddings=np.eye(4, dtype=np.float32),
+        topics=topic,
+        coords=np.zeros((n, 2)),
+        similarity=sim,
+    )
     _add_effects(result)
     if tmp_path is None:
         return result, None
-    from safetensors.numpy import save_file
-
     folder = Path(tmp_path) / "run"
-    folder.mkdir(parents=True)
-    result.save(folder)
-    (folder / "model").mkdir()
-    save_file({"similarity": sim}, str(folder / "model" / "topic_model.safetensors"))
+    result.save(folder, report=False)
     return result, folder
 
 
@@ -298,12 +309,13 @@ def test_topic_words_panels_and_cyrillic(result):
     fig = figures.topic_words(result, n_words=5)
     d = fig.to_dict()
     assert len(d["data"]) == 4
-    assert [y.rsplit(" ", 1)[0] for y in d["data"][0]["y"]] == TOPIC_WORDS[0].split(", ")[:5]
-    assert list(d["data"][0]["y"])[0].endswith(" 1")  # rank drawn next to the word
+    assert list(d["data"][0]["y"]) == TOPIC_WORDS[0].split(", ")[:5]
+    # bars are the words' weights (not ranks), from the topic_words table
+    assert list(d["data"][0]["x"]) == [1.0, 0.5, 0.3333, 0.25, 0.2]
     assert all(t["marker"]["color"] in _style.PALETTE for t in d["data"])
     titles = [a["text"] for a in d["layout"]["annotations"]]
     assert any("санариптик" in t for t in titles)
-    with pytest.raises(ValueError, match="words_xx"):
+    with pytest.raises(ValueError, match="'xx'"):
         figures.topic_words(result, language="xx")
 
 

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from topics._style import apply_style, color_for, plain, wrap
+from topics.errors import NoDataError
 from topics.result import Result
 
 __all__ = ["effect_estimates", "effect_contrasts", "effect_trends", "prevalence_over_time"]
@@ -25,14 +26,16 @@ __all__ = ["effect_estimates", "effect_contrasts", "effect_trends", "prevalence_
 def _table(obj, attr: str) -> pd.DataFrame:
     table = getattr(obj, attr, None) if isinstance(obj, Result) else obj
     if table is None or len(table) == 0:
-        raise ValueError(f"no {attr} in this result; run `topics effects RUN --formula ...`")
+        raise NoDataError(
+            f"no {attr} in this result; run `topics effects RUN --formula ...`", absent=True
+        )
     return pd.DataFrame(table)
 
 
 def _pick(table: pd.DataFrame, formula: str | None, kind: str) -> tuple[pd.DataFrame, str]:
     t = table[table["kind"] == kind]
     if t.empty:
-        raise ValueError(f"no {kind} effects in this result")
+        raise NoDataError(f"no {kind} effects in this result", absent=True)
     formulas = list(dict.fromkeys(t["formula"].astype(str)))
     formula = formula if formula is not None else formulas[0]
     if formula not in formulas:
@@ -80,7 +83,7 @@ def effect_estimates(
     t = t[t["moderator"].fillna("").astype(str) == ""]
     cats = [c for c in dict.fromkeys(t["covariate"]) if not _numeric(t[t["covariate"] == c])]
     if not cats:
-        raise ValueError(f"formula {formula!r} has no categorical covariate")
+        raise NoDataError(f"formula {formula!r} has no categorical covariate")
     covariate = covariate or cats[0]
     t = t[t["covariate"] == covariate]
     items = _items(t, max_items)
@@ -157,7 +160,7 @@ def effect_contrasts(
     t = t[(t["covariate"] == covariate) & t["label"].astype(str).isin(_items(t, max_items))]
     t = t.dropna(subset=["diff"])
     if t.empty:
-        raise ValueError(f"no estimable contrasts of {covariate!r}")
+        raise NoDataError(f"no estimable contrasts of {covariate!r}")
     pairs = list(
         dict.fromkeys(zip(t["level_a"].astype(str), t["level_b"].astype(str), strict=True))
     )
@@ -233,13 +236,13 @@ def effect_trends(
     t, formula = _pick(_table(result, "effect_predictions"), formula, kind)
     nums = [c for c in dict.fromkeys(t["covariate"]) if _numeric(t[t["covariate"] == c])]
     if not nums:
-        raise ValueError(f"formula {formula!r} has no numeric covariate")
+        raise NoDataError(f"formula {formula!r} has no numeric covariate")
     covariate = covariate or nums[0]
     t = t[
         (t["covariate"] == covariate) & (t["moderator"].fillna("").astype(str) == (moderator or ""))
     ]
     if t.empty:
-        raise ValueError(f"no predictions over {covariate!r} by {moderator!r}")
+        raise NoDataError(f"no predictions over {covariate!r} by {moderator!r}")
     items = _items(t, max_items)
     rows = math.ceil(len(items) / cols)
     fig = make_subplots(
@@ -335,7 +338,7 @@ def prevalence_over_time(
     t = t[t["kind"] == kind]
     t = t[~t["label"].astype(str).isin(["(no theme)", "outliers"])]
     if t.empty:
-        raise ValueError(f"no {kind} prevalence by year in this result")
+        raise NoDataError(f"no {kind} prevalence by year in this result", absent=True)
     order = t.groupby("label")["share"].mean().sort_values(ascending=False)
     items = list(order.index.astype(str))[:max_items]
     years = sorted(t["year"].astype(int).unique())

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from topics.errors import NoDataError
+
 if TYPE_CHECKING:
     from topics.result import Result
 
@@ -236,7 +238,7 @@ def modelled(result: Result) -> pd.DataFrame:
 
 def topic_table(result: Result) -> pd.DataFrame:
     if result.topics is None or result.topics.empty:
-        raise ValueError("this result has no topics table; run `topics run` first")
+        raise NoDataError("this result has no topics table; run `topics run` first", absent=True)
     t = result.topics.copy()
     t["topic"] = pd.to_numeric(t["topic"], errors="coerce").astype(int)
     return t[t["topic"] >= 0].sort_values("topic").reset_index(drop=True)
@@ -291,7 +293,9 @@ def theme_shares(result: Result, include_none: bool) -> pd.DataFrame:
     """Documents x themes: share of each document's modelled paragraphs (a plain count)."""
     seg = modelled(result)
     if seg.empty or not has_themes(result):
-        raise ValueError("this result has no theme assignments; run `topics run --themes ...`")
+        raise NoDataError(
+            "this result has no theme assignments; run `topics run --themes ...`", absent=True
+        )
     theme = seg["theme"].fillna("").astype(str).replace("", NO_THEME)
     table = pd.crosstab(seg["doc_id"], theme, normalize="index")
     order = theme_order(result, seg)
@@ -324,7 +328,11 @@ def load_similarity(run_dir: str | Path) -> np.ndarray | None:
 
 
 def is_paragraph_level(method: object) -> bool:
-    """Whether a prevalence ``method`` names a paragraph-level (not document-level) interval."""
+    """Whether a prevalence ``method`` names a paragraph-level interval.
+
+    Only for tables saved before the ``level`` column existed; :func:`interval` reads
+    ``level`` when the table has it.
+    """
     m = str(method).lower()
     return any(k in m for k in ("segment", "paragraph"))
 
@@ -337,9 +345,11 @@ def interval(rec: pd.Series) -> tuple[float, float, str]:
         return float(v) if pd.notna(v) else float("nan")
 
     lo, hi = num("ci_low"), num("ci_high")
-    para = is_paragraph_level(rec.get("method", ""))
+    level = rec.get("level")
+    if not isinstance(level, str) or not level:  # a table saved before the `level` column
+        level = "paragraph" if is_paragraph_level(rec.get("method", "")) else "document"
     if not (math.isnan(lo) or math.isnan(hi)):
-        return lo, hi, "paragraph" if para else "document"
+        return lo, hi, "paragraph" if level == "paragraph" else "document"
     slo, shi = num("seg_ci_low"), num("seg_ci_high")
     if not (math.isnan(slo) or math.isnan(shi)):
         return slo, shi, "paragraph"
@@ -355,7 +365,9 @@ def comparison_rows(
     order and the resolved ``by`` (``None``: ``focus`` if compared, else the first one).
     """
     if result.prevalence is None or result.prevalence.empty:
-        raise ValueError("this result has no prevalence table; run `topics run` first")
+        raise NoDataError(
+            "this result has no prevalence table; run `topics run` first", absent=True
+        )
     p = result.prevalence
     available = sorted({str(b) for b in p["by"].dropna()})
     if by is None:
@@ -364,7 +376,10 @@ def comparison_rows(
         raise ValueError(f"no comparison by {by!r} in this result; available: {available}")
     p = p[(p["by"].astype(str) == by) & (p["kind"] == kind)].copy()
     if p.empty:
-        raise ValueError(f"no {kind} rows in the prevalence table for by={by!r}")
+        raise NoDataError(
+            f"no {kind} rows in the prevalence table for by={by!r}",
+            absent=kind == "theme" and not has_themes(result),
+        )
     p["group"] = p["group"].astype(str)
     key = "theme" if kind == "theme" else "topic"
     p["_label"] = [

@@ -53,12 +53,9 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.set_defaults(func=_cmd_ingest)
 
-    try:
-        from topics import _cli_run
-    except ImportError:  # later stages not installed in this build
-        _cli_run = None
-    if _cli_run is not None:
-        _cli_run.add_commands(sub, _add_common)
+    from topics import _cli_run
+
+    _cli_run.add_commands(sub, _add_common)
     return parser
 
 

@@ -22,6 +22,8 @@ and subject), so every interval names its ``method`` and the documents behind it
 ``paragraph-level (within one document)``
     ``by="doc_id"``/``"article"``: the population is that document's paragraphs (Wilson).
 
+The ``level`` column says the same as data (:data:`topics.schema.LEVELS`): ``document``
+(the first two methods), ``paragraph`` (the third) or ``none`` (no interval).
 ``seg_ci_low``/``seg_ci_high`` always hold the paragraph-level Wilson interval for reference;
 for a metadata grouping it treats paragraphs as independent and is too narrow for documents.
 p-values permute documents between two groups, exactly when there are at most ``n_perm``
@@ -46,18 +48,11 @@ from scipy import stats
 from topics import _stats
 from topics._stats import benjamini_hochberg
 from topics.errors import TopicsError
+from topics.schema import DIFFERENCE_COLUMNS, MODEL_COLUMNS, PREVALENCE_COLUMNS, SEGMENT_COLUMNS
 
 __all__ = ["compare", "prevalence", "differences", "default_by", "benjamini_hochberg"]
 __all__ += ["PREVALENCE_COLUMNS", "DIFFERENCE_COLUMNS", "MIN_DOCS_BOOTSTRAP"]
 
-PREVALENCE_COLUMNS = (
-    "by group kind topic theme label share ci_low ci_high method n_segments n_docs "
-    "seg_ci_low seg_ci_high"
-).split()
-DIFFERENCE_COLUMNS = (
-    "by group_a group_b kind topic theme label share_a share_b diff ci_low ci_high method "
-    "p_value q_value n_docs_a n_docs_b"
-).split()
 PSEUDO_BY = ("doc_id", "article")
 # Below 20 documents per group the expanded-percentile bootstrap under-covers group shares
 # when documents differ strongly (0.86-0.89 at 10-15 documents, intra-document correlation
@@ -65,7 +60,6 @@ PSEUDO_BY = ("doc_id", "article")
 MIN_DOCS_BOOTSTRAP = 20
 MISSING = "(missing)"
 NO_THEME = "(no theme)"
-_NON_METADATA = {"topic", "topic_label", "theme", "theme_score", "x", "y"}
 BOOT_METHOD = "document bootstrap (expanded percentile)"
 PARAGRAPH_METHOD = "paragraph-level (within one document)"
 NOT_ESTIMABLE = "not estimable (one document per group: no document-level variance)"
@@ -111,10 +105,8 @@ def default_by(segments: pd.DataFrame) -> list[str]:
     >>> default_by(seg)
     ['focus', 'doc_id']
     """
-    from topics.ingest import SEGMENT_COLUMNS
-
     _require(segments, ["doc_id"])
-    skip = set(SEGMENT_COLUMNS) | _NON_METADATA
+    skip = set(SEGMENT_COLUMNS) | set(MODEL_COLUMNS)
     docs = segments["doc_id"].astype(str)
     n_docs = docs.nunique()
     chosen = []
@@ -252,17 +244,18 @@ def _prevalence_rows(g, counts, items, confidence, n_boot, min_docs, random_stat
         share = x / n
         seg_low, seg_high = _stats.wilson(x, n, z)
         if g.by in PSEUDO_BY:
-            low, high, method = seg_low, seg_high, PARAGRAPH_METHOD
+            low, high, method, level = seg_low, seg_high, PARAGRAPH_METHOD, "paragraph"
         elif g.n_docs[gi] >= min_docs:
             reps = _stats.boot_shares(c, s, _rng(random_state, g.by, name, items.kind), n_boot)
             low, high = _stats.percentile_interval(reps, confidence, int(g.n_docs[gi]))
-            method = BOOT_METHOD
+            method, level = BOOT_METHOD, "document"
         elif df >= 1:
             low, high = _stats.pooled_interval(c, s, rho, df, confidence)
             method = f"beta-binomial (document effect from {len(g.unit_sizes)} docs, df={df})"
+            level = "document"
         else:
             low = high = np.full(n_items, np.nan)
-            method = NOT_ESTIMABLE
+            method, level = NOT_ESTIMABLE, "none"
         ok = np.isfinite(low)
         rows.append(
             _items_frame(g.by, items, group=name)
@@ -271,6 +264,7 @@ def _prevalence_rows(g, counts, items, confidence, n_boot, min_docs, random_stat
                 "ci_low": np.where(ok, np.fmin(low, share), np.nan),
                 "ci_high": np.where(ok, np.fmax(high, share), np.nan),
                 "method": method,
+                "level": level,
                 "n_segments": int(n),
                 "n_docs": int(g.n_docs[gi]),
                 "seg_ci_low": seg_low,
@@ -296,15 +290,17 @@ def _difference_rows(g, counts, items, confidence, n_boot, n_perm, min_docs, ran
             m = int(min(g.n_docs[ia], g.n_docs[ib]))
             low, high = _stats.percentile_interval(reps, confidence, m)
             method = "document bootstrap stratified by group (expanded percentile)"
+            level = "document"
         elif df >= 1:
             la, ha = _stats.pooled_interval(ca, na, rho, df, confidence)
             lb, hb = _stats.pooled_interval(cb, nb, rho, df, confidence)
             low = diff - np.sqrt((pa - la) ** 2 + (hb - pb) ** 2)
             high = diff + np.sqrt((ha - pa) ** 2 + (pb - lb) ** 2)
             method = f"beta-binomial Newcombe (document effect from {len(rho_docs)} docs, df={df})"
+            level = "document"
         else:
             low = high = np.full(len(diff), np.nan)
-            method = NOT_ESTIMABLE
+            method, level = NOT_ESTIMABLE, "none"
         p = _stats.permutation_p(np.vstack([ca, cb]), np.r_[na, nb], len(na), n_perm, rng)
         rows.append(
             _items_frame(g.by, items, group_a=a, group_b=b)
@@ -315,6 +311,7 @@ def _difference_rows(g, counts, items, confidence, n_boot, n_perm, min_docs, ran
                 "ci_low": low,
                 "ci_high": high,
                 "method": method,
+                "level": level,
                 "p_value": p,
                 "q_value": np.nan,
                 "n_docs_a": int(g.n_docs[ia]),

@@ -14,7 +14,7 @@ from typing import Any
 
 from topics.errors import TopicsError, TopicsWarning
 
-__all__ = ["RunConfig", "load_config"]
+__all__ = ["RunConfig", "load_config", "apply_settings", "SETTINGS"]
 
 
 @dataclass
@@ -234,3 +234,63 @@ def load_config(path: str | Path) -> RunConfig:
     except tomllib.TOMLDecodeError as exc:
         raise TopicsError(f"{path}: not valid TOML ({exc}); fix the file and retry") from exc
     return config_from_dict(data, where=str(path), base=path.parent)
+
+
+def _setting_index() -> dict[str, str]:
+    index = {f.name: "" for f in fields(RunConfig) if f.name not in _SECTIONS}
+    for section, cls in _SECTIONS.items():
+        for f in fields(cls):
+            index.setdefault(f.name, section)
+    return index
+
+
+#: Keyword setting -> the ``RunConfig`` section that holds it ("" for top-level ones), for
+#: ``topics.run(corpus, min_cluster_size=10, n_boot=500, ...)``. Names are unique across
+#: sections.
+SETTINGS: dict[str, str] = _setting_index()
+
+
+def apply_settings(cfg: RunConfig, settings: dict[str, Any]) -> RunConfig:
+    """Set keyword settings on ``cfg`` in place, each in the section that holds it.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+    settings : dict
+        ``name -> value`` with names of :data:`SETTINGS` (e.g. ``min_cluster_size``,
+        ``n_boot``, ``guided``, ``formulas``), validated like a TOML file's values.
+
+    Returns
+    -------
+    RunConfig
+        ``cfg``.
+
+    Raises
+    ------
+    TopicsError
+        An unknown name (with the closest known ones) or a value of the wrong type.
+
+    Examples
+    --------
+    >>> cfg = apply_settings(RunConfig(), {"min_cluster_size": 8, "n_boot": 500})
+    >>> cfg.topics.min_cluster_size, cfg.compare.n_boot
+    (8, 500)
+    """
+    import difflib
+
+    for name, value in settings.items():
+        if name not in SETTINGS:
+            close = difflib.get_close_matches(name, list(SETTINGS), n=3)
+            hint = f"did you mean {', '.join(close)}? " if close else ""
+            raise TopicsError(
+                f"unknown setting {name!r}; {hint}known settings: {', '.join(sorted(SETTINGS))}"
+            )
+        section = SETTINGS[name]
+        if not section:
+            checked = _build(RunConfig, {name: value}, "setting")
+            setattr(cfg, name, getattr(checked, name))
+            continue
+        cls = _SECTIONS[section]
+        checked = _build(cls, {name: value}, f"setting [{section}]")
+        setattr(getattr(cfg, section), name, getattr(checked, name))
+    return cfg

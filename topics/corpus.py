@@ -24,7 +24,14 @@ import pandas as pd
 from topics import _readers
 from topics.errors import CorpusError, InputFileError, SkippedFileWarning
 
-__all__ = ["Document", "LoadedCorpus", "load_corpus", "SUPPORTED_EXTENSIONS", "corpus_sha256"]
+__all__ = [
+    "Document",
+    "LoadedCorpus",
+    "load_corpus",
+    "corpus_from_frame",
+    "SUPPORTED_EXTENSIONS",
+    "corpus_sha256",
+]
 
 SUPPORTED_EXTENSIONS = _readers.SUPPORTED_EXTENSIONS
 CORPUS_TABLE = "corpus.csv"
@@ -265,4 +272,98 @@ def load_corpus(folder: str | Path, *, strict: bool = False) -> LoadedCorpus:
         skipped=skipped,
         metadata_columns=meta_cols,
         has_table=has_table,
+    )
+
+
+def _cell(value: object) -> str:
+    """A metadata cell as text, like a ``corpus.csv`` cell (missing -> ``""``, 2021.0 -> 2021)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCorpus:
+    """A corpus from a table: one document per row, its text in column ``text``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Column ``text`` (required), optional ``doc_id`` (default ``doc00000``, ``doc00001``, ...
+        by row position) and any metadata columns (compared by later stages, like the columns
+        of a ``corpus.csv``).
+    strict : bool, default False
+        Raise on a row with empty text instead of skipping it with a warning.
+
+    Returns
+    -------
+    LoadedCorpus
+        ``root`` is ``Path("DataFrame")``; ``file`` of every document is ``""``.
+
+    Raises
+    ------
+    CorpusError
+        No ``text`` column, duplicate ``doc_id``, or no row with text.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = corpus_from_frame(pd.DataFrame({"text": ["Мугалимдер окутат."], "year": [2021]}))
+    >>> c.documents[0].doc_id, c.documents[0].metadata
+    ('doc00000', {'year': '2021'})
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise CorpusError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    columns = [str(c) for c in frame.columns]
+    if "text" not in columns:
+        raise CorpusError(
+            f"the DataFrame has no `text` column (found: {', '.join(columns) or 'none'}); "
+            "put each document's text in a column named `text`."
+        )
+    frame = frame.reset_index(drop=True)
+    frame.columns = columns
+    if "doc_id" in columns:
+        ids = [_cell(v) or f"doc{i:05d}" for i, v in enumerate(frame["doc_id"])]
+    else:
+        ids = [f"doc{i:05d}" for i in range(len(frame))]
+    dup = pd.Series(ids).duplicated(keep=False)
+    if dup.any():
+        rows = ", ".join(str(i) for i in dup[dup].index[:10])
+        raise CorpusError(
+            f"duplicate doc_id in the DataFrame (rows {rows}); give every row its own doc_id."
+        )
+    meta_cols = [c for c in columns if c not in ("text", "doc_id")]
+    documents: list[Document] = []
+    skipped: list[dict] = []
+    for i, (doc_id, rec) in enumerate(zip(ids, frame.to_dict("records"), strict=True)):
+        text = rec["text"]
+        if not isinstance(text, str) or not text.strip():
+            err = InputFileError(
+                f"DataFrame row {i}", "empty", "no text in column `text`; fill it or drop the row."
+            )
+            if strict:
+                raise err
+            warnings.warn(str(err), SkippedFileWarning, stacklevel=2)
+            skipped.append({"file": "", "row": i, "reason": "empty", "message": str(err)})
+            continue
+        meta = {c: _cell(rec[c]) for c in meta_cols}
+        documents.append(
+            Document(
+                doc_id=doc_id,
+                file="",
+                text=text,
+                metadata={k: v for k, v in meta.items() if v != ""},
+                sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                encoding="str",
+            )
+        )
+    if not documents:
+        raise CorpusError("the DataFrame has no row with text in column `text`.")
+    return LoadedCorpus(
+        root=Path("DataFrame"),
+        documents=documents,
+        skipped=skipped,
+        metadata_columns=meta_cols,
+        has_table=True,
     )

@@ -55,6 +55,7 @@ from topics._style import (
     truncate,
     wrap,
 )
+from topics.errors import NoDataError
 from topics.result import Result
 
 __all__ = [
@@ -99,7 +100,7 @@ def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True
     seg = modelled(result)
     seg = seg[seg["x"].notna() & seg["y"].notna()] if {"x", "y"} <= set(seg) else seg.iloc[:0]
     if seg.empty:
-        raise ValueError("no 2-D coordinates in this result (segments.x/y); run `topics run`")
+        raise NoDataError("no 2-D coordinates in this result (segments.x/y); run `topics run`")
     labels = topic_labels(result)
     docs = doc_labels(result)
     fig = go.Figure()
@@ -156,14 +157,18 @@ def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True
 def topic_words(
     result: Result, *, n_words: int = 8, language: str | None = None, cols: int = 3
 ) -> go.Figure:
-    """Top words of each topic, one small bar chart per topic (bar length = rank).
+    """Top words of each topic with their weights, one small bar chart per topic.
+
+    Reads the long table ``result.topic_words`` (:data:`topics.schema.TOPIC_WORD_COLUMNS`):
+    bar length is the word's weight (:func:`topics.labels.score_words`), computed at fit
+    time.
 
     Parameters
     ----------
     result : Result
     n_words : int, default 8
     language : str, optional
-        Use the per-language words (``words_<language>`` column) instead of ``words``.
+        The ranking among one language's paragraphs instead of all of them.
     cols : int, default 3
         Panels per row.
 
@@ -171,12 +176,19 @@ def topic_words(
     -------
     plotly.graph_objects.Figure
     """
+    from topics.schema import ALL_LANGUAGES
+
     t = topic_table(result)
-    col = f"words_{language}" if language else "words"
-    if col not in t:
-        raise ValueError(f"no column {col!r} in the topics table; available: {list(t.columns)}")
+    words = result.topic_words
+    if words is None or words.empty:
+        raise NoDataError("no topic_words table in this result (a run saved by an old version?)")
+    lang = language or ALL_LANGUAGES
+    words = words[(words["language"] == lang) & (words["topic"] >= 0)]
+    if words.empty:
+        raise ValueError(f"no topic words for language {lang!r}; available: "
+                         f"{sorted(set(result.topic_words['language']))}")  # fmt: skip
     if t.empty:
-        raise ValueError("no topics (every paragraph is an outlier)")
+        raise NoDataError("no topics (every paragraph is an outlier)")
     cols = max(1, min(cols, len(t)))
     rows = math.ceil(len(t) / cols)
     titles = [
@@ -187,27 +199,27 @@ def topic_words(
         rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.16,
         vertical_spacing=min(0.12, 0.6 / rows),
     )  # fmt: skip
-    for i, rec in enumerate(t.itertuples(index=False)):
-        words = [w.strip() for w in str(getattr(rec, col) or "").split(",") if w.strip()]
-        words = words[:n_words]
-        ranks = list(range(1, len(words) + 1))
+    by_topic = {int(k): g.sort_values("rank").head(n_words) for k, g in words.groupby("topic")}
+    for i, k in enumerate(t["topic"]):
+        g = by_topic.get(int(k), words.iloc[:0])
         fig.add_trace(
             go.Bar(
-                x=[n_words + 1 - r for r in ranks],
-                y=[f"{plain(w, 18)} {r}" for r, w in zip(ranks, words, strict=True)],
+                x=g["weight"].astype(float).tolist(),
+                y=[plain(w, 18) for w in g["word"]],
                 orientation="h",
                 marker={"color": color_for(i)},
-                customdata=ranks,
-                hovertemplate="rank %{customdata}: %{y}<extra></extra>",
+                customdata=g["rank"].astype(int).tolist(),
+                hovertemplate="rank %{customdata}: %{y}<br>weight %{x:.3f}<extra></extra>",
                 showlegend=False,
             ),
             row=i // cols + 1,
             col=i % cols + 1,
         )
-    fig.update_xaxes(showticklabels=False, ticks="", range=[0, n_words + 0.5])
+    fig.update_xaxes(rangemode="tozero", tickfont={"size": 8}, nticks=3)
     fig.update_yaxes(autorange="reversed", tickfont={"size": 9}, ticks="")
     fig.update_annotations(font_size=9)
-    apply_style(fig, "double", 60 + 150 * rows, title="Topic words (rank 1 = top)", legend=False)
+    title = "Topic words (bar length: word weight)"
+    apply_style(fig, "double", 60 + 150 * rows, title=title, legend=False)
     return fig
 
 
@@ -417,22 +429,19 @@ def topic_similarity(result: Result, similarity: np.ndarray | None = None) -> go
     ----------
     result : Result
     similarity : numpy.ndarray of shape (k, k), optional
-        Defaults to the fitted model's similarity kept on a live result (``result._model``)
-        or ``result.similarity``; load a saved one with :func:`load_similarity`.
+        Defaults to ``result.similarity`` (computed at fit time, saved in ``model/``).
 
     Returns
     -------
     plotly.graph_objects.Figure
     """
     if similarity is None:
-        model = getattr(result, "_model", None)
-        similarity = getattr(model, "similarity", None)
-        if similarity is None:
-            similarity = getattr(result, "similarity", None)
+        similarity = result.similarity
     if similarity is None:
-        raise ValueError(
+        raise NoDataError(
             "no topic similarity: pass similarity=load_similarity(run_dir) (saved in "
-            "model/topic_model.safetensors)"
+            "model/topic_model.safetensors)",
+            absent=True,
         )
     sim = np.asarray(similarity, dtype=float)
     t = topic_table(result)
@@ -476,10 +485,10 @@ def topic_stability(result: Result) -> go.Figure:
     """
     t = topic_table(result)
     if "stability" not in t:
-        raise ValueError("no stability column in the topics table")
+        raise NoDataError("no stability column in the topics table")
     stab = pd.to_numeric(t["stability"], errors="coerce")
     if stab.isna().all():
-        raise ValueError("topic stability was not measured in this run")
+        raise NoDataError("topic stability was not measured in this run")
     names = [
         f"{k}: {plain(short_label(k, lab), 16)}"
         for k, lab in zip(t["topic"], t["label"], strict=True)
@@ -532,7 +541,7 @@ def corpus_overview(result: Result) -> go.Figure:
     """
     seg = result.segments.copy()
     if seg.empty:
-        raise ValueError("this result has no segments")
+        raise NoDataError("this result has no segments")
     seg["doc_id"] = seg["doc_id"].astype(str)
     docs = doc_labels(result, 26)
     n_docs = seg["doc_id"].nunique()
@@ -581,7 +590,7 @@ def _theme_else_topic(func: Callable[..., go.Figure]) -> Callable[..., go.Figure
     def draw(result: Result) -> go.Figure:
         try:
             return func(result, kind="theme")
-        except ValueError:
+        except NoDataError:
             return func(result, kind="topic")
 
     return draw
@@ -609,10 +618,12 @@ def confusion_matrix(
     """
     conf = getattr(result, "confusion", None)
     if conf is None or conf.empty:
-        raise ValueError("no confusion matrix: run `topics code agreement RUN SHEET` first")
+        raise NoDataError(
+            "no confusion matrix: run `topics code agreement RUN SHEET` first", absent=True
+        )
     c = conf[(conf["rater_a"] == rater_a) & (conf["rater_b"] == rater_b)]
     if c.empty:
-        raise ValueError(f"no confusion matrix of {rater_a} vs {rater_b}")
+        raise NoDataError(f"no confusion matrix of {rater_a} vs {rater_b}")
     order = list(dict.fromkeys(c["label_a"].astype(str)))
     m = c.pivot_table(
         index="label_a", columns="label_b", values="count", aggfunc="sum", sort=False
@@ -666,22 +677,38 @@ FIGURES: dict[str, Callable[..., go.Figure]] = {
 
 
 def all_figures(
-    result: Result, *, similarity: np.ndarray | None = None, by: str | None = None
+    result: Result,
+    *,
+    similarity: np.ndarray | None = None,
+    by: str | None = None,
+    skipped: dict[str, str] | None = None,
 ) -> dict[str, go.Figure]:
-    """Every figure whose data the result has, by name (those without data are skipped).
+    """Every figure whose data the result has, by name.
+
+    A figure whose data the run did not make (no codebook, no effects formula, no coded
+    sheet) is left out quietly; one whose data exists but cannot be drawn (e.g. no numeric
+    covariate for a trend) is left out with a :class:`~topics.errors.FigureSkippedWarning`
+    naming it and the reason. Any other error propagates: a bug never drops a figure
+    silently.
 
     Parameters
     ----------
     result : Result
     similarity : numpy.ndarray, optional
-        Topic similarity for :func:`topic_similarity` (see :func:`load_similarity`).
+        Topic similarity for :func:`topic_similarity` (default ``result.similarity``).
     by : str, optional
         Grouping for the comparison figures; default ``focus`` when present, else the first.
+    skipped : dict, optional
+        Filled with ``figure name -> reason`` for every figure left out.
 
     Returns
     -------
     dict of str to plotly.graph_objects.Figure
     """
+    import warnings
+
+    from topics.errors import FigureSkippedWarning
+
     out: dict[str, go.Figure] = {}
     for name, func in FIGURES.items():
         kwargs: dict[str, object] = {}
@@ -691,6 +718,9 @@ def all_figures(
             kwargs["by"] = by
         try:
             out[name] = func(result, **kwargs)
-        except ValueError:  # the data this figure needs is not in the result
-            continue
+        except NoDataError as exc:
+            if skipped is not None:
+                skipped[name] = str(exc)
+            if not exc.absent:
+                warnings.warn(f"figure {name} skipped: {exc}", FigureSkippedWarning, stacklevel=2)
     return out

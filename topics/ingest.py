@@ -17,22 +17,10 @@ from topics import _io
 from topics.clean import clean_document
 from topics.corpus import LoadedCorpus, corpus_sha256, load_corpus
 from topics.langid import detect_language
-from topics.segment import segment_document
+from topics.schema import MODEL_COLUMNS, SEGMENT_COLUMNS
+from topics.segment import Segment, segment_document
 
 __all__ = ["IngestResult", "ingest", "write_ingest", "SEGMENT_COLUMNS"]
-
-SEGMENT_COLUMNS = [
-    "doc_id",
-    "segment_id",
-    "article",
-    "section",
-    "language",
-    "text",
-    "start",
-    "end",
-    "n_chars",
-    "file",
-]
 
 
 @dataclass
@@ -63,6 +51,7 @@ def segments_from_corpus(
     progress: bool = False,
     max_chars: int = 1200,
     min_chars: int = 60,
+    split: bool = True,
 ) -> IngestResult:
     """Clean and segment every document of a loaded corpus.
 
@@ -74,6 +63,10 @@ def segments_from_corpus(
         Show a progress bar.
     max_chars, min_chars : int
         Passed to :func:`topics.segment.segment_document`.
+    split : bool, default True
+        False keeps every document as one ``body`` segment with its text exactly as given
+        (neither cleaned nor split), so that the i-th document is the i-th segment: for
+        embeddings computed outside ``topics``, one per document.
 
     Returns
     -------
@@ -86,13 +79,17 @@ def segments_from_corpus(
     doc_rows: list[dict] = []
     # A metadata column named like a segment column (e.g. the document's `language` beside
     # each segment's detected `language`) is kept as `doc_<name>`.
-    reserved = set(SEGMENT_COLUMNS) | {"topic", "topic_label", "theme", "theme_score", "x", "y"}
+    reserved = set(SEGMENT_COLUMNS) | set(MODEL_COLUMNS)
     rename = {c: (f"doc_{c}" if c in reserved else c) for c in corpus.metadata_columns}
     for doc in tqdm(corpus.documents, desc="ingest", unit="doc", disable=not progress):
-        cleaned = clean_document(doc.text)
-        segments = segment_document(
-            cleaned, detect_language, max_chars=max_chars, min_chars=min_chars
-        )
+        if split:
+            cleaned = clean_document(doc.text)
+            segments = segment_document(
+                cleaned, detect_language, max_chars=max_chars, min_chars=min_chars
+            )
+        else:
+            cleaned = doc.text
+            segments = [Segment(1, "body", detect_language(cleaned), cleaned, 0, len(cleaned))]
         for k, seg in enumerate(segments):
             rows.append(
                 {

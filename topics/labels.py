@@ -75,12 +75,15 @@ class TopicWords:
     by_language : dict
         ``language -> {topic -> list of words}``: the same ranking among the paragraphs of one
         language only (languages with at least 5 paragraphs).
+    language_weights : dict
+        ``language -> {topic -> list of float}``: the weights of :attr:`by_language`.
     """
 
     words: dict[int, list[str]] = field(default_factory=dict)
     weights: dict[int, list[float]] = field(default_factory=dict)
     display: dict[str, str] = field(default_factory=dict)
     by_language: dict[str, dict[int, list[str]]] = field(default_factory=dict)
+    language_weights: dict[str, dict[int, list[float]]] = field(default_factory=dict)
 
 
 def score_words(
@@ -300,7 +303,7 @@ def topic_words(
         mask = langs == lang
         if mask.sum() < 5 or lang in ("other", "und"):
             continue
-        out.by_language[str(lang)] = ranked(np.flatnonzero(mask))[0]
+        out.by_language[str(lang)], out.language_weights[str(lang)] = ranked(np.flatnonzero(mask))
     shown = {w for k, ws in out.words.items() if k >= 0 for w in ws[:4]}
     out.display = _display_forms(texts, shown)
     return out

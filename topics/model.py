@@ -14,17 +14,26 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["TopicModel", "fit_topics", "topic_stability"]
+__all__ = [
+    "FittedTopics",
+    "ModelData",
+    "fit_topics",
+    "topic_stability",
+    "topic_words_table",
+    "save_model",
+    "load_model",
+]
 
 
 @dataclass
-class TopicModel:
-    """A fitted topic model.
+class FittedTopics:
+    """The outcome of :func:`fit_topics`.
 
     Attributes
     ----------
@@ -45,8 +54,11 @@ class TopicModel:
         Every clustering and representation setting actually used.
     stability_ari : list of float
         ARI between this run's topics and each consensus member's topics.
-    bertopic : object
-        The fitted ``bertopic.BERTopic`` (not saved with pickle; see :func:`save_model`).
+    words : pandas.DataFrame
+        Every topic's ranked words with their weights, overall and per language
+        (:data:`topics.schema.TOPIC_WORD_COLUMNS`; see :func:`topic_words_table`).
+    ctfidf_words : dict
+        ``topic -> [(word, weight), ...]``: BERTopic's c-TF-IDF words on our clusters.
     """
 
     topics: np.ndarray
@@ -56,7 +68,139 @@ class TopicModel:
     similarity: np.ndarray
     params: dict = field(default_factory=dict)
     stability_ari: list[float] = field(default_factory=list)
-    bertopic: object | None = None
+    words: pd.DataFrame | None = None
+    ctfidf_words: dict[int, list[tuple[str, float]]] = field(default_factory=dict)
+
+    def data(self) -> ModelData:
+        """The arrays and settings that a run folder keeps in ``model/``."""
+        return ModelData(
+            topic_embeddings=self.topic_embeddings,
+            topics=self.topics,
+            coords=self.coords,
+            similarity=self.similarity,
+            params=self.params,
+            ctfidf_words=self.ctfidf_words,
+        )
+
+
+@dataclass
+class ModelData:
+    """A fitted topic model as plain arrays, saved in a run folder's ``model/`` (no pickle).
+
+    Attributes
+    ----------
+    topic_embeddings : numpy.ndarray, shape (n_topics, d)
+        Mean aligned embedding per topic (outliers excluded), L2-normalised.
+    topics : numpy.ndarray of int, shape (n,)
+        Topic per modelled segment.
+    coords : numpy.ndarray, shape (n, 2)
+        Topic map coordinates per modelled segment.
+    similarity : numpy.ndarray, shape (n_topics, n_topics)
+        Cosine similarity between topic embeddings.
+    params : dict
+        The settings of the fit.
+    ctfidf_words : dict
+        ``topic -> [(word, weight), ...]``: BERTopic's c-TF-IDF words.
+    """
+
+    topic_embeddings: np.ndarray
+    topics: np.ndarray
+    coords: np.ndarray
+    similarity: np.ndarray
+    params: dict = field(default_factory=dict)
+    ctfidf_words: dict[int, list[tuple[str, float]]] = field(default_factory=dict)
+
+
+def save_model(folder: Path, model: ModelData) -> None:
+    """Save a fitted topic model without pickle: ``topic_model.safetensors`` + JSON.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        Created if missing (normally ``RUN/model``).
+    model : ModelData
+    """
+    from safetensors.numpy import save_file
+
+    from topics import _io
+
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(
+        {
+            "topic_embeddings": np.ascontiguousarray(model.topic_embeddings, dtype=np.float32),
+            "topics": np.ascontiguousarray(model.topics, dtype=np.int64),
+            "coords": np.ascontiguousarray(model.coords, dtype=np.float32),
+            "similarity": np.ascontiguousarray(model.similarity, dtype=np.float32),
+        },
+        str(folder / "topic_model.safetensors"),
+    )
+    _io.write_json(folder / "params.json", model.params)
+    if model.ctfidf_words:
+        words = {
+            str(k): [[w, float(s)] for w, s in model.ctfidf_words[k]]
+            for k in sorted(model.ctfidf_words)
+        }
+        _io.write_json(folder / "ctfidf_topic_words.json", words)
+
+
+def load_model(folder: Path) -> ModelData:
+    """Read a model saved by :func:`save_model`.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        A run folder's ``model/``.
+
+    Returns
+    -------
+    ModelData
+    """
+    from safetensors.numpy import load_file
+
+    folder = Path(folder)
+    arrays = load_file(str(folder / "topic_model.safetensors"))
+    params = json.loads((folder / "params.json").read_text("utf-8"))
+    words: dict[int, list[tuple[str, float]]] = {}
+    if (folder / "ctfidf_topic_words.json").exists():
+        raw = json.loads((folder / "ctfidf_topic_words.json").read_text("utf-8"))
+        words = {int(k): [(str(w), float(x)) for w, x in v] for k, v in raw.items()}
+    return ModelData(
+        topic_embeddings=arrays["topic_embeddings"],
+        topics=arrays["topics"],
+        coords=arrays["coords"],
+        similarity=arrays["similarity"],
+        params=params,
+        ctfidf_words=words,
+    )
+
+
+def topic_words_table(described) -> pd.DataFrame:
+    """The long table of topic words from :func:`topics.labels.topic_words`.
+
+    Parameters
+    ----------
+    described : topics.labels.TopicWords
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`topics.schema.TOPIC_WORD_COLUMNS`: one row per topic, language and
+        rank; ``language`` is ``"all"`` for the ranking over all paragraphs (the ``words``
+        of ``topics.csv``), else the language ranked alone; ``weight`` is the word's score
+        (:func:`topics.labels.score_words`).
+    """
+    from topics.schema import ALL_LANGUAGES, TOPIC_WORD_COLUMNS
+
+    rankings = [(ALL_LANGUAGES, described.words, described.weights)]
+    for lang in described.by_language:
+        rankings.append((lang, described.by_language[lang], described.language_weights[lang]))
+    rows = [
+        (int(k), lang, rank, word, float(weight))
+        for lang, words, weights in rankings
+        for k in sorted(words)
+        for rank, (word, weight) in enumerate(zip(words[k], weights[k], strict=True), 1)
+    ]
+    return pd.DataFrame(rows, columns=TOPIC_WORD_COLUMNS)
 
 
 def topic_stability(labels: np.ndarray, others: Sequence[np.ndarray]) -> dict[int, float]:
@@ -107,7 +251,7 @@ def fit_topics(
     groups: Sequence[object] | None = None,
     guide: np.ndarray | None = None,
     progress: bool = False,
-) -> TopicModel:
+) -> FittedTopics:
     """Cluster segments into topics and describe each topic.
 
     Parameters
@@ -141,34 +285,22 @@ def fit_topics(
 
     Returns
     -------
-    TopicModel
+    FittedTopics
     """
     from sklearn.metrics import adjusted_rand_score
     from tqdm.auto import tqdm
 
-    from topics import cluster, words
-    from topics.labels import topic_labels, topic_words
+    from topics import cluster
+    from topics.interop import to_bertopic
 
-    texts = list(texts)
-    languages = list(languages)
-    n = len(texts)
+    texts, languages = list(texts), list(languages)
     params: dict[str, Any] = {}  # only what is set here; fit_clusters scales the rest
-    if min_cluster_size:
-        params["min_cluster_size"] = int(min_cluster_size)
-    if n_neighbors:
-        params["n_neighbors"] = int(n_neighbors)
-    if consensus_runs:
-        params["consensus_runs"] = int(consensus_runs)
+    for key, value in (("min_cluster_size", min_cluster_size), ("n_neighbors", n_neighbors),
+                       ("consensus_runs", consensus_runs)):  # fmt: skip
+        if value:
+            params[key] = int(value)
     bar = tqdm(total=2, desc="topics", unit="step", disable=not progress)
-    bar.set_postfix_str("loading BERTopic")
-    # BERTopic imports sentence-transformers, transformers and torch: seconds, so under the bar.
-    from bertopic import BERTopic
-    from bertopic.cluster import BaseCluster
-    from bertopic.dimensionality import BaseDimensionalityReduction
-    from bertopic.vectorizers import ClassTfidfTransformer
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    runs = cluster.resolve_params(n, params)["consensus_runs"]
+    runs = cluster.resolve_params(len(texts), params)["consensus_runs"]
     bar.set_postfix_str(f"clustering ({runs} consensus members)")
     clustered = cluster.fit_clusters(
         embeddings,
@@ -179,56 +311,75 @@ def fit_topics(
         guide=guide,
         random_state=random_state,
     )
-    labels = np.asarray(clustered.labels, dtype=int)
     bar.update()
     bar.set_postfix_str("topic words")
+    aligned = np.asarray(clustered.aligned, dtype=np.float32)
+    # BERTopic's c-TF-IDF on our clusters (manual mode); BERTopic imports torch: seconds.
+    fitted = to_bertopic(
+        texts, aligned, clustered.labels, languages,
+        top_n_words=max(top_n_words * 3, 30), check_numbering=False,
+    )  # fmt: skip
+    # BERTopic may renumber topics by size; keep our canonical ids consistent with it.
+    labels = np.asarray(fitted.topics_, dtype=int)
+    ctfidf = {int(k): [(w, float(s)) for w, s in (fitted.get_topic(k) or [])]
+              for k in sorted(fitted.get_topics())}  # fmt: skip
     # Stability: agreement of each topic with the consensus members (other seeds, small
     # perturbations of the features).
     others = [np.asarray(m) for m in clustered.members]
-    stability = topic_stability(labels, others)
-    ari = [float(adjusted_rand_score(labels, o)) for o in others]
-
-    corpus_langs = sorted(set(languages))
-    analyzer = words.make_analyzer(corpus_langs)
-    vectorizer = CountVectorizer(analyzer=analyzer, min_df=1)
-    topic_model = BERTopic(
-        language="multilingual",  # anything but "english": keeps non-ASCII text
-        umap_model=BaseDimensionalityReduction(),
-        hdbscan_model=BaseCluster(),
-        vectorizer_model=vectorizer,
-        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-        top_n_words=max(top_n_words * 3, 30),
-        calculate_probabilities=False,
-        verbose=False,
+    table, described, topic_emb = _describe(
+        texts, languages, labels, aligned, topic_stability(labels, others), top_n_words
     )
-    aligned = np.asarray(clustered.aligned, dtype=np.float32)
-    topic_model.fit(texts, embeddings=aligned, y=labels)
-    fitted = np.asarray(topic_model.topics_, dtype=int)
-    if not np.array_equal(fitted, labels):
-        # BERTopic may renumber topics by size; keep our canonical ids consistent with it.
-        labels = fitted
-        stability = topic_stability(labels, others)
+    corpus_langs = sorted(set(languages))
+    params = {
+        **clustered.params,
+        "random_state": random_state,
+        "top_n_words": top_n_words,
+        "vectorizer": f"CountVectorizer(analyzer=topics.words.make_analyzer({corpus_langs}))",
+        "ctfidf": "ClassTfidfTransformer(reduce_frequent_words=True)",
+        "topic_words": f"topics.labels.topic_words(n={top_n_words})",
+        "align_languages": align,
+    }
+    bar.update()
+    bar.close()
+    return FittedTopics(
+        topics=labels,
+        coords=np.asarray(clustered.coords2d, dtype=float),
+        table=table,
+        topic_embeddings=topic_emb,
+        similarity=topic_emb @ topic_emb.T,
+        params=params,
+        stability_ari=[float(adjusted_rand_score(labels, o)) for o in others],
+        words=topic_words_table(described),
+        ctfidf_words=ctfidf,
+    )
 
-    # Words and labels from the clusters (topics.labels); BERTopic keeps its c-TF-IDF.
+
+def _describe(
+    texts: list[str],
+    languages: list[str],
+    labels: np.ndarray,
+    aligned: np.ndarray,
+    stability: dict[int, float],
+    top_n_words: int,
+):
+    """The topics table, the topic words and the topic embeddings of fixed clusters."""
+    from topics.labels import topic_labels, topic_words
+
     described = topic_words(texts, labels, languages, n=top_n_words)
     names = topic_labels(described.words, display=described.display)
-    topic_model.set_topic_labels({k: v for k, v in names.items() if k in topic_model.get_topics()})
-    main_lang = pd.Series(languages).value_counts().index[0] if n else "ky"
-    rows = []
-    topic_ids = sorted(set(labels.tolist()))
-    centroids = []
-    for k in topic_ids:
+    main_lang = pd.Series(languages).value_counts().index[0] if texts else "ky"
+    rows, centroids = [], []
+    for k in sorted(set(labels.tolist())):
         mask = labels == k
         top_words = described.words.get(int(k), [])
         lang_counts = pd.Series(np.asarray(languages)[mask]).value_counts()
         idx = np.flatnonzero(mask)
+        closest = idx[:0]
         if k >= 0:
             centroid = aligned[mask].mean(axis=0)
             centroid /= np.linalg.norm(centroid) or 1.0
             centroids.append(centroid)
             closest = idx[np.argsort(-(aligned[idx] @ centroid))[:3]]
-        else:
-            closest = idx[:0]
         rows.append(
             {
                 "topic": int(k),
@@ -251,24 +402,4 @@ def fit_topics(
     for lang, per_topic in described.by_language.items():
         table[f"words_{lang}"] = [", ".join(per_topic.get(int(k), [])) for k in table["topic"]]
     topic_emb = np.vstack(centroids) if centroids else np.zeros((0, aligned.shape[1]))
-    params = {
-        **clustered.params,
-        "random_state": random_state,
-        "top_n_words": top_n_words,
-        "vectorizer": f"CountVectorizer(analyzer=topics.words.make_analyzer({corpus_langs}))",
-        "ctfidf": "ClassTfidfTransformer(reduce_frequent_words=True)",
-        "topic_words": f"topics.labels.topic_words(n={top_n_words})",
-        "align_languages": align,
-    }
-    bar.update()
-    bar.close()
-    return TopicModel(
-        topics=labels,
-        coords=np.asarray(clustered.coords2d, dtype=float),
-        table=table,
-        topic_embeddings=topic_emb,
-        similarity=topic_emb @ topic_emb.T,
-        params=params,
-        stability_ari=ari,
-        bertopic=topic_model,
-    )
+    return table, described, topic_emb

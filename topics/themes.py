@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from topics._context import group_keys, group_mean, neighbour_sum
 from topics.errors import TopicsError
@@ -61,6 +62,8 @@ __all__ = [
     "cross_validated_themes",
     "theme_posterior",
     "name_topics",
+    "topic_themes",
+    "themes_table",
 ]
 
 
@@ -566,20 +569,33 @@ def cross_validated_themes(
     return out
 
 
-def name_topics(
+def topic_themes(
     topics: Sequence[int], theme: Sequence[str], *, min_share: float = 0.5
 ) -> dict[int, str]:
-    """Name topics after a theme when at least ``min_share`` of their segments carry it.
+    """The codebook theme each topic is about: the theme of at least ``min_share`` of its
+    segments.
+
+    Parameters
+    ----------
+    topics : sequence of int, length n
+        Topic per segment (-1 = outlier, never matched).
+    theme : sequence of str, length n
+        Theme per segment (``""`` = none).
+    min_share : float, default 0.5
 
     Returns
     -------
     dict
-        ``topic id -> theme name`` for matched topics; several topics with one theme get
-        ``name (2)``, ``name (3)`` by decreasing size.
+        ``topic id -> theme name`` for matched topics (several topics may share a theme).
+
+    Examples
+    --------
+    >>> topic_themes([0, 0, 1, 1, -1], ["ICT (schools)", "ICT (schools)", "", "gender", "gender"])
+    {0: 'ICT (schools)', 1: 'gender'}
     """
     t = np.asarray(topics)
     th = np.asarray(theme, dtype=object)
-    matched: list[tuple[str, int, int]] = []
+    out: dict[int, str] = {}
     for k in np.unique(t):
         if k < 0:
             continue
@@ -588,12 +604,63 @@ def name_topics(
         if len(vals) == 0:
             continue
         best = int(np.argmax(counts))
-        top, share = vals[best], counts[best] / mask.sum()
-        if share >= min_share:
-            matched.append((str(top), int(k), int(mask.sum())))
+        if counts[best] / mask.sum() >= min_share:
+            out[int(k)] = str(vals[best])
+    return out
+
+
+def name_topics(
+    topics: Sequence[int], theme: Sequence[str], *, min_share: float = 0.5
+) -> dict[int, str]:
+    """Topic names from :func:`topic_themes`: the theme's name, unique per topic.
+
+    Returns
+    -------
+    dict
+        ``topic id -> name`` for matched topics; several topics with one theme get
+        ``name (2)``, ``name (3)`` by decreasing size. These are display labels: the theme
+        of a topic, as data, is :func:`topic_themes`.
+    """
+    t = np.asarray(topics)
+    matched = topic_themes(t, theme, min_share=min_share)
     out: dict[int, str] = {}
-    for name in sorted({m[0] for m in matched}):
-        group = sorted([m for m in matched if m[0] == name], key=lambda m: -m[2])
-        for rank, (_, k, _) in enumerate(group, 1):
+    for name in sorted(set(matched.values())):
+        group = sorted((k for k, v in matched.items() if v == name), key=lambda k: -(t == k).sum())
+        for rank, k in enumerate(group, 1):
             out[k] = name if rank == 1 else f"{name} ({rank})"
     return out
+
+
+def themes_table(
+    codebook: Sequence[Theme], theme: Sequence[str], topic_theme: dict[int, str]
+) -> pd.DataFrame:
+    """One row per codebook theme (:data:`topics.schema.THEME_COLUMNS`).
+
+    Parameters
+    ----------
+    codebook : sequence of Theme
+    theme : sequence of str
+        Theme per modelled segment (``""`` = none).
+    topic_theme : dict
+        ``topic -> theme`` (:func:`topic_themes`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``theme``, ``description``, ``keywords`` (joined by ``"; "`` for reading),
+        ``n_segments`` and ``topics`` (the ids of the topics about the theme, ``", "``).
+    """
+    from topics.schema import THEME_COLUMNS
+
+    theme = np.asarray(theme, dtype=object)
+    rows = [
+        (
+            c.name,
+            c.description,
+            "; ".join(c.keywords),
+            int(np.sum(theme == c.name)),
+            ", ".join(str(k) for k, v in topic_theme.items() if v == c.name),
+        )
+        for c in codebook
+    ]
+    return pd.DataFrame(rows, columns=THEME_COLUMNS)

@@ -1,0 +1,205 @@
+"""The notebook entry point: topics.run on a DataFrame or folder, save/load round trip."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SEEDS, SMALL_SETTINGS, small_corpus
+
+import topics
+from topics.config import RunConfig
+from topics.errors import TopicsError
+from topics.pipeline import make_config
+
+
+def test_no_public_name_is_both_a_function_and_a_module():
+    submodules = {m.name for m in pkgutil.iter_modules(topics.__path__)}
+    for name in submodules:
+        importlib.import_module(f"topics.{name}")  # binds topics.<name> to the module
+    clashes = sorted(set(topics.__all__) & submodules)
+    assert not clashes, clashes
+    for name in topics.__all__:
+        assert not isinstance(getattr(topics, name), type(sys)), name
+    assert callable(topics.run) and callable(topics.load)
+
+
+def test_settings_map_onto_the_config_and_unknown_ones_are_named():
+    base = RunConfig(corpus="seeds")
+    cfg = make_config(base, themes="book.toml", by="focus", seed=3, min_cluster_size=7, n_boot=9)
+    assert (cfg.topics.min_cluster_size, cfg.compare.n_boot, cfg.seed) == (7, 9, 3)
+    assert cfg.themes.codebook == "book.toml" and cfg.compare.by == ["focus"]
+    assert base.topics.min_cluster_size == 0 and base.seed == 0  # the caller's is unchanged
+    with pytest.raises(TopicsError, match=r"'min_clustr_size'.*did you mean min_cluster_size"):
+        topics.run(SEEDS, min_clustr_size=4)
+    with pytest.raises(TopicsError, match="expected a number"):
+        topics.run(SEEDS, n_boot="many")
+
+
+def test_embeddings_of_the_wrong_shape_are_refused_clearly():
+    frame, vectors = small_corpus(n_per_topic=4)
+    with pytest.raises(TopicsError, match="11 rows but the DataFrame has 12 rows"):
+        topics.run(frame, embeddings=vectors[:11])
+    with pytest.raises(TopicsError, match="2-D array"):
+        topics.run(frame, embeddings=vectors[:, 0])
+    with pytest.raises(TopicsError, match="no `text` column"):
+        topics.run(frame.rename(columns={"text": "body"}), embeddings=vectors)
+
+
+def test_run_on_a_dataframe_with_precomputed_embeddings(small_run):
+    frame, _ = small_corpus()
+    seg = small_run.segments
+    # one modelled paragraph per DataFrame row, in order, text as given
+    assert seg["doc_id"].tolist() == frame["doc_id"].tolist()
+    assert seg["text"].tolist() == frame["text"].tolist()
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(frame["planted"], seg["topic"].astype(int)) > 0.9
+    assert small_run.manifest["embeddings"]["source"].startswith("precomputed")
+    assert set(small_run.prevalence["by"]) == {"focus"}
+    assert small_run.config["corpus"] == ""  # a DataFrame has no path
+
+
+def _files(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_save_load_save_round_trip(small_run, small_run_dir, tmp_path):
+    before = json.dumps(small_run.config, sort_keys=True)
+    back = topics.load(small_run_dir)
+    again = back.save(tmp_path / "again", bertopic=False)
+    assert json.dumps(small_run.config, sort_keys=True) == before  # save never mutates
+    files = [f for f in _files(small_run_dir) if not f.startswith("bertopic/")]
+    assert files == _files(again)
+    for name in files:
+        if name == "embeddings.safetensors":  # its header order is not fixed: compare content
+            a, b = back.embeddings, topics.load(again).embeddings
+            assert a.segment_ids == b.segment_ids and np.array_equal(a.vectors, b.vectors)
+            continue
+        assert (small_run_dir / name).read_bytes() == (again / name).read_bytes(), name
+    # everything save wrote is read back, with its types
+    for name in ("topics", "topic_words", "prevalence", "differences", "prevalence_by_year"):
+        pd.testing.assert_frame_equal(
+            getattr(small_run, name).reset_index(drop=True),
+            getattr(back, name).reset_index(drop=True),
+            check_dtype=False,
+            check_exact=False,
+            obj=name,
+        )
+    assert np.array_equal(back.model.topics, small_run.model.topics)
+    assert np.allclose(back.similarity, small_run.similarity, atol=1e-6)
+    assert back.model.ctfidf_words == small_run.model.ctfidf_words
+    assert (small_run_dir / "report.html").exists() and (small_run_dir / "model").is_dir()
+
+
+def test_save_refuses_an_existing_folder_and_is_atomic(small_run, small_run_dir):
+    before = _files(small_run_dir)
+    with pytest.raises(TopicsError, match="--overwrite"):
+        small_run.save(small_run_dir)
+    assert _files(small_run_dir) == before
+
+
+def test_topic_words_are_a_long_table_with_weights(small_run):
+    from topics.schema import TOPIC_WORD_COLUMNS
+
+    words = small_run.topic_words
+    assert list(words.columns) == TOPIC_WORD_COLUMNS
+    overall = words[words["language"] == "all"]
+    for k, grp in overall.groupby("topic"):
+        listed = small_run.topics.set_index("topic").loc[k, "words"].split(", ")
+        assert grp.sort_values("rank")["word"].tolist() == listed
+        assert grp.sort_values("rank")["weight"].is_monotonic_decreasing
+    assert (overall["weight"] > 0).all()
+
+
+def test_prevalence_level_is_a_column(small_run):
+    prev = small_run.prevalence
+    assert set(prev["level"]) <= {"document", "paragraph", "none"}
+    # 10 documents per group: beta-binomial (document level), never guessed from wording
+    assert (prev["level"] == "document").all()
+
+
+def test_a_broken_install_fails_loudly(monkeypatch):
+    from topics import cli
+
+    # as if the module failed to import
+    monkeypatch.setitem(sys.modules, "topics._cli_run", None)
+    monkeypatch.delattr(topics, "_cli_run", raising=False)
+    with pytest.raises(ImportError):
+        cli.main(["run", str(SEEDS), "--out", "never"])
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, "topics.compare", None)
+    monkeypatch.delattr(topics, "compare", raising=False)
+    frame, vectors = small_corpus(n_per_topic=6)
+    with pytest.raises(ImportError):  # never a "successful" run without comparisons
+        topics.run(frame, embeddings=vectors, **SMALL_SETTINGS)
+
+
+def test_figures_fail_loudly_and_skips_are_stated(small_run, small_run_dir, monkeypatch):
+    from topics import figures
+    from topics.errors import FigureSkippedWarning, NoDataError
+
+    def buggy(result):
+        raise ValueError("a bug")
+
+    def one_group(result):
+        raise NoDataError("only one group")
+
+    monkeypatch.setitem(figures.FIGURES, "topic_map", buggy)
+    with pytest.raises(ValueError, match="a bug"):
+        figures.all_figures(small_run)
+    monkeypatch.setitem(figures.FIGURES, "topic_map", one_group)
+    skipped: dict[str, str] = {}
+    with pytest.warns(FigureSkippedWarning, match="figure topic_map skipped: only one group"):
+        figs = figures.all_figures(small_run, skipped=skipped)
+    assert "topic_map" not in figs and skipped["topic_map"] == "only one group"
+    # a run without a codebook: the theme figures are skipped, and the manifest says why
+    manifest = json.loads((small_run_dir / "manifest.json").read_text("utf-8"))
+    recorded = {r["figure"]: r["reason"] for r in manifest["figures_skipped"]}
+    assert "theme assignments" in recorded["theme_by_document"]
+    assert "topic_map" not in recorded and "topic_words" not in recorded
+
+
+def test_topic_words_figure_plots_the_saved_weights(small_run_dir):
+    from topics import figures
+
+    back = topics.load(small_run_dir)
+    fig = figures.topic_words(back, n_words=4).to_dict()
+    top = back.topic_words[
+        (back.topic_words["topic"] == 0) & (back.topic_words["language"] == "all")
+    ]
+    assert list(fig["data"][0]["x"]) == pytest.approx(top["weight"].head(4).tolist())
+    assert list(fig["data"][0]["y"]) == top["word"].head(4).tolist()
+
+
+def test_bertopic_on_a_saved_and_reloaded_run(small_run_dir):
+    from bertopic import BERTopic
+
+    back = topics.load(small_run_dir)
+    model = back.bertopic()
+    seg, _ = back.modelled_segments()
+    docs = seg["text"].tolist()
+    assert list(model.topics_) == seg["topic"].astype(int).tolist()
+    info = model.get_topic_info()
+    labels = back.topics.set_index("topic")["label"]
+    assert dict(zip(info["Topic"], info["CustomName"], strict=True)) == labels.to_dict()
+    first = back.topic_words.query("topic == 0 and language == 'all'")
+    assert [w for w, _ in model.get_topic(0)] == first["word"].tolist()
+    doc_info = model.get_document_info(docs)
+    assert doc_info["Topic"].tolist() == seg["topic"].astype(int).tolist()
+    assert model.visualize_barchart().data
+    assert model.visualize_hierarchy().data
+    per_class = model.topics_per_class(docs, classes=seg["focus"].tolist())
+    assert set(per_class["Class"]) == {"school", "university"}
+    over_time = model.topics_over_time(docs, seg["year"].astype(int).tolist())
+    assert over_time["Frequency"].sum() == len(docs)
+    # save(..., bertopic=True) wrote BERTopic's safetensors format, which BERTopic reads
+    loaded = BERTopic.load(str(small_run_dir / "bertopic"))
+    assert loaded.get_topic_info()["Count"].tolist() == info["Count"].tolist()
+    assert loaded.topic_embeddings_.shape == model.topic_embeddings_.shape
+    assert [w for w, _ in loaded.get_topic(0)] == first["word"].tolist()
