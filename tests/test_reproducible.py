@@ -209,3 +209,16 @@ def test_dense_merges_cut_where_the_partition_agrees_best_with_the_members():
     # With a robust gap the margin rule is used.
     _, robust = cluster.consensus_partition(np.stack([a, a, a]))
     assert robust["rule"] == "margin"
+
+
+def test_apart_counts_match_the_pairwise_definition():
+    """Co-association by one matrix product equals counting, member by member, the pairs a
+    member puts apart (different topics, or an outlier on either side).
+    """
+    rng = np.random.default_rng(3)
+    members = rng.integers(-1, 4, size=(5, 40))
+    iu, ju = np.triu_indices(40, k=1)
+    expected = np.zeros(len(iu), dtype=np.int64)
+    for row in members:
+        expected += (row[iu] != row[ju]) | (row[iu] < 0)
+    assert np.array_equal(cluster._apart_counts(members), expected)

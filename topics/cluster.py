@@ -634,12 +634,7 @@ def consensus_partition(
         sample = np.arange(n)
     sub = members[:, sample]
     ns = len(sample)
-    # Condensed "apart" counts (0..m) for every pair, accumulated member by member.
-    iu, ju = np.triu_indices(ns, k=1)
-    apart = np.zeros(len(iu), dtype=np.int32)
-    for row in sub:
-        apart += ((row[iu] != row[ju]) | (row[iu] < 0)).astype(np.int32)
-    dist = apart / float(m)
+    dist = _apart_counts(sub) / float(m)
     Z = linkage(dist, method="average")
     lo, hi = float(cut[0]), float(cut[1])
     level = _robust_cut(Z[:, 2], lo, hi, min_margin, None)
@@ -674,6 +669,29 @@ def consensus_partition(
     if agreement is not None:
         info["agreement"] = round(agreement, 6)
     return labels, info
+
+
+def _apart_counts(members: np.ndarray) -> np.ndarray:
+    """Condensed counts (0..m) of the members that put each pair of segments apart (an
+    outlier is apart from everything), in :func:`scipy.spatial.distance.pdist` order.
+
+    The members' topics are stacked as one-hot columns, so the "together" counts of every
+    pair come from one matrix product (exact: sums of at most ``m`` ones in float32).
+    """
+    from scipy.spatial.distance import squareform
+
+    m, n = members.shape
+    blocks = []
+    for row in members:
+        ids, codes = np.unique(row, return_inverse=True)
+        H = np.zeros((n, len(ids)), dtype=np.float32)
+        H[np.arange(n), codes.ravel()] = 1.0
+        blocks.append(H[:, ids >= 0])
+    H = np.hstack(blocks)
+    together = H @ H.T
+    apart = (m - np.rint(together)).astype(np.int32)
+    np.fill_diagonal(apart, 0)
+    return squareform(apart, checks=False)
 
 
 def _drop_small(labels: np.ndarray, min_size: int) -> np.ndarray:

@@ -425,19 +425,31 @@ class Analyzer:
 
     def pairs(self, text: str) -> list[tuple[str, str]]:
         """``(surface token, stem)`` of every kept token of ``text``, in order."""
-        stop, stop_stems = _stop_sets(self.langs)
         out = []
         for tok in tokenize(text):
-            if len(tok) <= 2 or tok in stop:
-                continue
-            s = stem(tok, token_language(tok, self.langs))
-            if s and s not in stop and s not in stop_stems:
+            s = _kept_stem(tok, self.langs)
+            if s:
                 out.append((tok, s))
         return out
 
     def __call__(self, text: str) -> list[str]:
         """Stems of the content words of ``text``, in order (repeats kept)."""
         return [s for _, s in self.pairs(text)]
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def _kept_stem(tok: str, langs: tuple[str, ...]) -> str:
+    """The stem of ``tok`` if it is a content word of a corpus in ``langs``, else ``""``.
+
+    Cached: a corpus repeats its words, and this is the inner loop of every text pass.
+    """
+    stop, stop_stems = _stop_sets(langs)
+    if len(tok) <= 2 or tok in stop:
+        return ""
+    s = stem(tok, token_language(tok, langs))
+    if s and s not in stop and s not in stop_stems:
+        return s
+    return ""
 
 
 @functools.lru_cache(maxsize=64)
