@@ -816,8 +816,15 @@ def fit_clusters(
     if compute_coords and fit_n >= 4:
         if reduced is None:
             reduced = _umap.pca(features, p, random_state, fit_rows=sample)
+        # A sampled map is only a sketch of the corpus: the members' epochs suffice there.
+        epochs = None if sample is None else int(p["consensus_epochs"]) or None
         coords = _umap.layout(
-            reduced[rows], {**p, "n_neighbors": min(p["n_neighbors"], 15)}, random_state, 2, 0.1
+            reduced[rows],
+            {**p, "n_neighbors": min(p["n_neighbors"], 15)},
+            random_state,
+            2,
+            0.1,
+            epochs,
         )
     if sample is not None:
         if reduced is None:
