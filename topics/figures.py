@@ -59,6 +59,8 @@ from topics.result import Result
 
 __all__ = [
     "topic_map",
+    "map_sample",
+    "MAP_MAX_POINTS",
     "topic_words",
     "theme_by_document",
     "group_comparison",
@@ -80,16 +82,61 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------- figures
-def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True) -> go.Figure:
+#: Most points the topic map draws; larger runs show a stratified sample (the run folder
+#: keeps every paragraph's coordinates in segments.parquet).
+MAP_MAX_POINTS = 10_000
+
+
+def map_sample(topic: np.ndarray, max_points: int, random_state: int = 0) -> np.ndarray:
+    """Rows of a stratified sample of at most about ``max_points``, every topic represented.
+
+    Each topic keeps a share of the sample proportional to its size, but at least
+    ``min(size, 20)`` points, so small topics stay visible. Sorted row indices; all rows
+    when there are no more than ``max_points``.
+
+    Parameters
+    ----------
+    topic : numpy.ndarray of int, shape (n,)
+    max_points : int
+    random_state : int, default 0
+
+    Returns
+    -------
+    numpy.ndarray of int
+    """
+    topic = np.asarray(topic)
+    n = len(topic)
+    if n <= max_points:
+        return np.arange(n)
+    rng = np.random.default_rng(random_state)
+    keep = []
+    for k in np.unique(topic):  # sorted ids: the draw does not depend on row order
+        rows = np.flatnonzero(topic == k)
+        quota = max(min(len(rows), 20), int(round(max_points * len(rows) / n)))
+        keep.append(rng.choice(rows, size=min(quota, len(rows)), replace=False))
+    return np.sort(np.concatenate(keep))
+
+
+def topic_map(
+    result: Result,
+    *,
+    max_chars: int = 300,
+    label_topics: bool = True,
+    max_points: int | None = None,
+) -> go.Figure:
     """The 2-D topic map: one point per modelled paragraph, at its fit-time coordinates.
 
     Parameters
     ----------
     result : Result
     max_chars : int, default 300
-        Paragraph text shown on hover is cut to this length.
+        Paragraph text shown on hover is cut to this length (to 120 on a sampled map).
     label_topics : bool, default True
         Draw each topic's label at the median position of its paragraphs.
+    max_points : int, optional
+        Above this many paragraphs the map draws a stratified sample (:func:`map_sample`,
+        with the run's seed) with WebGL markers, and its title states the sample size.
+        Default :data:`MAP_MAX_POINTS`.
 
     Returns
     -------
@@ -102,6 +149,15 @@ def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True
         raise ValueError("no 2-D coordinates in this result (segments.x/y); run `topics run`")
     labels = topic_labels(result)
     docs = doc_labels(result)
+    n = len(seg)
+    centres = seg.groupby("topic")[["x", "y"]].median()  # of every paragraph, not the sample
+    seed = int(result.manifest.get("run", {}).get("seed", result.config.get("seed", 0)) or 0)
+    max_points = MAP_MAX_POINTS if max_points is None else max_points
+    seg = seg.iloc[map_sample(seg["topic"].to_numpy(), max_points, seed)]
+    sampled = len(seg) < n
+    if sampled:
+        max_chars = min(max_chars, 120)
+    trace = go.Scattergl if sampled else go.Scatter
     fig = go.Figure()
     ids = sorted(int(k) for k in seg["topic"].unique())
     real = [k for k in ids if k >= 0]
@@ -115,14 +171,13 @@ def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True
                 [plain(docs.get(d, d)) for d in part["doc_id"]],
                 [plain(x) for x in part["language"]],
                 [plain(x) for x in part.get("section", pd.Series("", index=part.index))],
-                [plain(name)] * len(part),
             ]
         )
         color = OUTLIER_COLOR if k < 0 else color_for(i)
         fig.add_trace(
-            go.Scatter(
-                x=part["x"],
-                y=part["y"],
+            trace(
+                x=part["x"].to_numpy(np.float32),
+                y=part["y"].to_numpy(np.float32),
                 mode="markers",
                 name=plain(name),
                 customdata=custom,
@@ -133,14 +188,15 @@ def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True
                     "line": {"width": 0},
                     "opacity": 0.5 if k < 0 else 0.85,
                 },
-                hovertemplate="<b>%{customdata[4]}</b><br>%{customdata[1]} · "
+                # the topic's name once per trace, not once per point
+                hovertemplate=f"<b>{plain(name).replace('%{', '% {')}</b><br>%{{customdata[1]}} · "
                 "%{customdata[2]} · %{customdata[3]}<br><br>%{customdata[0]}<extra></extra>",
             )
         )
         if label_topics and k >= 0:
             fig.add_annotation(
-                x=float(part["x"].median()),
-                y=float(part["y"].median()),
+                x=float(centres.loc[k, "x"]),
+                y=float(centres.loc[k, "y"]),
                 text=f"<b>{k}</b> {plain(labels.get(k, ''), 22)}",
                 showarrow=False,
                 bgcolor="rgba(255,255,255,0.75)",
@@ -148,8 +204,12 @@ def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True
             )
     fig.update_xaxes(title_text="map dimension 1", showticklabels=False, ticks="")
     fig.update_yaxes(title_text="map dimension 2", showticklabels=False, ticks="")
-    n = len(seg)
-    apply_style(fig, "double", 520, title=f"Topic map ({n} paragraphs)")
+    title = (
+        f"Topic map: a stratified sample of {len(seg):,} of {n:,} paragraphs (every topic shown)"
+        if sampled
+        else f"Topic map ({n} paragraphs)"
+    )
+    apply_style(fig, "double", 520, title=title)
     return fig
 
 
@@ -211,12 +271,32 @@ def topic_words(
     return fig
 
 
-def theme_by_document(result: Result) -> go.Figure:
+#: Most documents a per-document figure draws (the largest ones); the run folder keeps all.
+MAX_DOCS = 60
+
+
+def _largest_docs(result: Result, doc_ids, max_docs: int | None) -> tuple[list, str]:
+    """The ``max_docs`` (default :data:`MAX_DOCS`) documents of ``doc_ids`` with most
+    paragraphs, in their order, and a title suffix saying so ("" when all are kept).
+    """
+    doc_ids = list(doc_ids)
+    max_docs = MAX_DOCS if max_docs is None else max_docs
+    if len(doc_ids) <= max_docs:
+        return doc_ids, ""
+    size = result.segments["doc_id"].astype(str).value_counts()
+    ranked = sorted(doc_ids, key=lambda d: (-int(size.get(str(d), 0)), str(d)))
+    keep = set(ranked[:max_docs])
+    return [d for d in doc_ids if d in keep], f" — the {max_docs} largest of {len(doc_ids):,}"
+
+
+def theme_by_document(result: Result, *, max_docs: int | None = None) -> go.Figure:
     """Heatmap: share of each document's modelled paragraphs assigned to each theme.
 
     Parameters
     ----------
     result : Result
+    max_docs : int, optional
+        Draw only the largest documents when there are more.
 
     Returns
     -------
@@ -224,6 +304,8 @@ def theme_by_document(result: Result) -> go.Figure:
         Rows are documents, columns themes; the share is written in each cell.
     """
     shares = theme_shares(result, include_none=True)
+    keep, more = _largest_docs(result, shares.index, max_docs)
+    shares = shares.loc[keep]
     docs = doc_labels(result)
     z = shares.to_numpy(dtype=float)
     fig = go.Figure(
@@ -244,17 +326,22 @@ def theme_by_document(result: Result) -> go.Figure:
     fig.update_xaxes(title_text="theme", tickangle=-30)
     fig.update_yaxes(title_text="document", autorange="reversed")
     apply_style(
-        fig, "double", 200 + 40 * len(shares), title="Themes by document (share of paragraphs)"
+        fig,
+        "double",
+        200 + 40 * len(shares),
+        title=f"Themes by document (share of paragraphs){more}",
     )
     return fig
 
 
-def document_composition(result: Result) -> go.Figure:
+def document_composition(result: Result, *, max_docs: int | None = None) -> go.Figure:
     """Each paper's theme composition: stacked horizontal bars of theme shares.
 
     Parameters
     ----------
     result : Result
+    max_docs : int, optional
+        Draw only the largest documents when there are more.
 
     Returns
     -------
@@ -262,6 +349,8 @@ def document_composition(result: Result) -> go.Figure:
         One trace per theme (plus "no theme" in grey); bars sum to 1 per document.
     """
     shares = theme_shares(result, include_none=True)
+    keep, more = _largest_docs(result, shares.index, max_docs)
+    shares = shares.loc[keep]
     docs = doc_labels(result)
     y = [plain(docs.get(d, d)) for d in shares.index]
     fig = go.Figure()
@@ -286,7 +375,9 @@ def document_composition(result: Result) -> go.Figure:
     )
     fig.update_xaxes(title_text="share of the document's paragraphs", tickformat=".0%")
     fig.update_yaxes(autorange="reversed")
-    apply_style(fig, "double", 170 + 30 * len(shares), title="Theme composition of each paper")
+    apply_style(
+        fig, "double", 170 + 30 * len(shares), title=f"Theme composition of each paper{more}"
+    )
     fig.update_layout(margin={"t": 75})
     return fig
 
@@ -519,12 +610,14 @@ def topic_stability(result: Result) -> go.Figure:
     return fig
 
 
-def corpus_overview(result: Result) -> go.Figure:
+def corpus_overview(result: Result, *, max_docs: int | None = None) -> go.Figure:
     """Paragraph counts per document by language (left) and by section (right).
 
     Parameters
     ----------
     result : Result
+    max_docs : int, optional
+        Draw only the largest documents when there are more (the title gives the totals).
 
     Returns
     -------
@@ -535,7 +628,9 @@ def corpus_overview(result: Result) -> go.Figure:
         raise ValueError("this result has no segments")
     seg["doc_id"] = seg["doc_id"].astype(str)
     docs = doc_labels(result, 26)
-    n_docs = seg["doc_id"].nunique()
+    n_docs, n_seg = seg["doc_id"].nunique(), len(seg)
+    keep, more = _largest_docs(result, dict.fromkeys(seg["doc_id"]), max_docs)
+    seg = seg[seg["doc_id"].isin(keep)]
     fig = make_subplots(
         rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.03,
         subplot_titles=("by language", "by section"),
@@ -569,8 +664,8 @@ def corpus_overview(result: Result) -> go.Figure:
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title_text="paragraphs")
-    title = f"Corpus: {n_docs} documents, {len(seg)} paragraphs"
-    apply_style(fig, "double", 160 + 30 * n_docs, title=title)
+    title = f"Corpus: {n_docs} documents, {n_seg} paragraphs{more}"
+    apply_style(fig, "double", 160 + 30 * len(keep), title=title)
     fig.update_layout(margin={"t": 60}, legend={"traceorder": "grouped"})
     return fig
 

@@ -87,7 +87,7 @@ def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None
     texts = segments["text"].iloc[idx].tolist()
     languages = segments["language"].iloc[idx].tolist()
 
-    backend = embed.get_backend(cfg.embed.model)
+    backend = embed.get_backend(cfg.embed.model, device=cfg.embed.device)
     # Language coverage warnings: languages the model was not trained on, and text whose
     # language we could not identify.
     lang_counts = pd.Series(languages).value_counts()
@@ -130,6 +130,7 @@ def run(cfg: RunConfig, *, progress: bool = False, saved: SavedEmbeddings | None
             batch_size=cfg.embed.batch_size,
             progress=progress,
             stats=emb_stats,
+            scheduler=cfg.embed.scheduler or None,
         )
         model_id = backend.model_id
         source = "model"
@@ -360,6 +361,7 @@ def _relative_config(cfg: dict, out: Path) -> dict:
     cfg["themes"]["codebook"] = rel(cfg["themes"].get("codebook", ""))
     cfg["themes"]["coded"] = rel(cfg["themes"].get("coded", ""))
     cfg["embed"]["cache_dir"] = ""
+    cfg["embed"]["scheduler"] = ""  # where it embedded is in the manifest; vectors are the same
     cfg["out"] = ""  # where a rerun writes is the rerun's choice
     return cfg
 
