@@ -84,14 +84,15 @@ __all__ = [
 # --------------------------------------------------------------------------------- figures
 #: Most points the topic map draws; larger runs show a stratified sample (the run folder
 #: keeps every paragraph's coordinates in segments.parquet).
-MAP_MAX_POINTS = 10_000
+MAP_MAX_POINTS = 5_000
 
 
 def map_sample(topic: np.ndarray, max_points: int, random_state: int = 0) -> np.ndarray:
     """Rows of a stratified sample of at most about ``max_points``, every topic represented.
 
     Each topic keeps a share of the sample proportional to its size, but at least
-    ``min(size, 20)`` points, so small topics stay visible. Sorted row indices; all rows
+    ``min(size, 20, max_points // n_topics)`` points (one at the least), so small topics
+    stay visible. Sorted row indices; all rows
     when there are no more than ``max_points``.
 
     Parameters
@@ -109,10 +110,12 @@ def map_sample(topic: np.ndarray, max_points: int, random_state: int = 0) -> np.
     if n <= max_points:
         return np.arange(n)
     rng = np.random.default_rng(random_state)
+    ids = np.unique(topic)  # sorted: the draw does not depend on row order
+    floor = max(1, min(20, max_points // len(ids)))
     keep = []
-    for k in np.unique(topic):  # sorted ids: the draw does not depend on row order
+    for k in ids:
         rows = np.flatnonzero(topic == k)
-        quota = max(min(len(rows), 20), int(round(max_points * len(rows) / n)))
+        quota = max(min(len(rows), floor), int(round(max_points * len(rows) / n)))
         keep.append(rng.choice(rows, size=min(quota, len(rows)), replace=False))
     return np.sort(np.concatenate(keep))
 
@@ -130,7 +133,7 @@ def topic_map(
     ----------
     result : Result
     max_chars : int, default 300
-        Paragraph text shown on hover is cut to this length (to 120 on a sampled map).
+        Paragraph text shown on hover is cut to this length (to 100 on a sampled map).
     label_topics : bool, default True
         Draw each topic's label at the median position of its paragraphs.
     max_points : int, optional
@@ -156,9 +159,10 @@ def topic_map(
     seg = seg.iloc[map_sample(seg["topic"].to_numpy(), max_points, seed)]
     sampled = len(seg) < n
     if sampled:
-        max_chars = min(max_chars, 120)
+        max_chars = min(max_chars, 100)
     trace = go.Scattergl if sampled else go.Scatter
     fig = go.Figure()
+    notes: list[dict] = []
     ids = sorted(int(k) for k in seg["topic"].unique())
     real = [k for k in ids if k >= 0]
     for k in ids:
@@ -194,14 +198,18 @@ def topic_map(
             )
         )
         if label_topics and k >= 0:
-            fig.add_annotation(
-                x=float(centres.loc[k, "x"]),
-                y=float(centres.loc[k, "y"]),
-                text=f"<b>{k}</b> {plain(labels.get(k, ''), 22)}",
-                showarrow=False,
-                bgcolor="rgba(255,255,255,0.75)",
-                font={"size": 9},
+            notes.append(
+                {
+                    "x": float(centres.loc[k, "x"]),
+                    "y": float(centres.loc[k, "y"]),
+                    "text": f"<b>{k}</b> {plain(labels.get(k, ''), 22)}",
+                    "showarrow": False,
+                    "bgcolor": "rgba(255,255,255,0.75)",
+                    "font": {"size": 9},
+                }
             )
+    # all at once: plotly's add_annotation copies the layout each time (quadratic in topics)
+    fig.update_layout(annotations=notes)
     fig.update_xaxes(title_text="map dimension 1", showticklabels=False, ticks="")
     fig.update_yaxes(title_text="map dimension 2", showticklabels=False, ticks="")
     title = (
@@ -213,8 +221,17 @@ def topic_map(
     return fig
 
 
+#: Most topics :func:`topic_words` draws (the largest ones); the topics table has them all.
+MAX_WORD_PANELS = 30
+
+
 def topic_words(
-    result: Result, *, n_words: int = 8, language: str | None = None, cols: int = 3
+    result: Result,
+    *,
+    n_words: int = 8,
+    language: str | None = None,
+    cols: int = 3,
+    max_topics: int | None = None,
 ) -> go.Figure:
     """Top words of each topic, one small bar chart per topic (bar length = rank).
 
@@ -226,6 +243,9 @@ def topic_words(
         Use the per-language words (``words_<language>`` column) instead of ``words``.
     cols : int, default 3
         Panels per row.
+    max_topics : int, optional
+        Draw only the largest topics when there are more (default :data:`MAX_WORD_PANELS`);
+        the title says so.
 
     Returns
     -------
@@ -237,6 +257,12 @@ def topic_words(
         raise ValueError(f"no column {col!r} in the topics table; available: {list(t.columns)}")
     if t.empty:
         raise ValueError("no topics (every paragraph is an outlier)")
+    max_topics = MAX_WORD_PANELS if max_topics is None else max_topics
+    n_topics, more = len(t), ""
+    if n_topics > max_topics and "size" in t:
+        keep = t.sort_values(["size", "topic"], ascending=[False, True]).index[:max_topics]
+        t = t.loc[sorted(keep)]
+        more = f" — the {max_topics} largest of {n_topics} topics"
     cols = max(1, min(cols, len(t)))
     rows = math.ceil(len(t) / cols)
     titles = [
@@ -267,7 +293,9 @@ def topic_words(
     fig.update_xaxes(showticklabels=False, ticks="", range=[0, n_words + 0.5])
     fig.update_yaxes(autorange="reversed", tickfont={"size": 9}, ticks="")
     fig.update_annotations(font_size=9)
-    apply_style(fig, "double", 60 + 150 * rows, title="Topic words (rank 1 = top)", legend=False)
+    apply_style(
+        fig, "double", 60 + 150 * rows, title=f"Topic words (rank 1 = top){more}", legend=False
+    )
     return fig
 
 
