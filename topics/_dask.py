@@ -89,24 +89,31 @@ def connect(scheduler: Any) -> Iterator[Any]:
         # Dask's nannies set OMP_NUM_THREADS=1 (and the like) in *this* process's environment
         # before spawning workers; it is put back afterwards, so libraries loaded later here
         # still use every core.
-        saved_env = dict(os.environ)
-        with (
-            _restore_env(saved_env),
-            distributed.LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
-            yield client
+        with _restore_env(dict(os.environ)):
+            try:
+                cluster = distributed.LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+            except RuntimeError as exc:
+                raise TopicsError(
+                    f"could not start {n} local Dask workers ({exc}). Workers are new Python "
+                    "processes that import your script: put the code that runs topics under "
+                    '`if __name__ == "__main__":`'
+                ) from exc
+            with cluster, distributed.Client(cluster) as client:
+                yield client
         return
     try:
         if spec.endswith(".json"):
             if not Path(spec).is_file():
-                raise TopicsError(f"scheduler file {spec} not found")
+                raise TopicsError(
+                    f"scheduler file {spec} not found: pass the file that "
+                    "`dask scheduler --scheduler-file FILE` wrote, or tcp://HOST:PORT"
+                )
             client = distributed.Client(scheduler_file=spec, timeout="30s")
         else:
             client = distributed.Client(spec, timeout="30s")
