@@ -308,3 +308,35 @@ def test_single_document_groupings_have_no_pairwise_differences(seedlike):
     assert diff.empty and list(diff.columns) == compare.DIFFERENCE_COLUMNS
     assert sorted(prev["group"].unique()) == ["000", "001", "002", "003", "004"]
     assert (prev["n_docs"] == 1).all()
+
+
+def test_bootstrap_and_permutation_in_blocks_draw_the_same(monkeypatch):
+    from topics import _stats
+
+    rng = np.random.default_rng(5)
+    counts = rng.integers(0, 6, size=(57, 4)).astype(float)
+    sizes = counts.sum(1) + 3
+
+    def draw():
+        boot = _stats.boot_shares(counts, sizes, np.random.default_rng(1), 300)
+        p = _stats.permutation_p(counts, sizes, 20, 300, np.random.default_rng(2))
+        return boot, p
+
+    whole = draw()
+    monkeypatch.setattr(_stats, "_BLOCK", 100)  # blocks of one row
+    blocks = draw()
+    assert np.array_equal(whole[0], blocks[0]) and np.array_equal(whole[1], blocks[1])
+    assert whole[0].shape == (300, 4)
+
+
+def test_group_mean_matches_masked_means():
+    from topics._context import group_mean
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(400, 3)).astype(np.float32)
+    keys = np.array([f"d{k}" for k in rng.integers(0, 37, 400)])
+    out = group_mean(values, keys)
+    for k in np.unique(keys):
+        assert np.array_equal(
+            out[keys == k], np.broadcast_to(values[keys == k].mean(0), (np.sum(keys == k), 3))
+        )

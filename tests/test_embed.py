@@ -52,10 +52,11 @@ def test_cache_hits_and_duplicates(tmp_path):
     backend = CountingBackend()
     stats: dict = {}
     first = embed.embed_texts(TEXTS + TEXTS[:1], backend, cache_dir=tmp_path, stats=stats)
-    assert backend.calls == TEXTS  # the duplicate text is embedded once
+    # the duplicate text is embedded once; longest first (batches of similar lengths)
+    assert backend.calls == sorted(TEXTS, key=len, reverse=True)
     assert stats["n_embedded"] == 4 and stats["n_cached"] == 0
     again = embed.embed_texts(TEXTS, backend, cache_dir=tmp_path, stats=stats)
-    assert backend.calls == TEXTS  # nothing embedded again
+    assert len(backend.calls) == 4  # nothing embedded again
     assert stats["n_cached"] == 4 and stats["n_embedded"] == 0
     np.testing.assert_array_equal(first[:4], again)
     # Queries are cached separately from passages.
@@ -78,7 +79,7 @@ def test_interrupted_run_resumes(tmp_path):
     stats: dict = {}
     embed.embed_texts(TEXTS, resumed, cache_dir=tmp_path, batch_size=2, stats=stats)
     assert stats["n_cached"] == 2  # the finished batch survived
-    assert resumed.calls == TEXTS[2:]
+    assert sorted(resumed.calls) == sorted(set(TEXTS) - set(failing.calls[:2]))
 
 
 def _worker(args):

@@ -27,6 +27,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cfg.embed.model = args.model
     if args.cache_dir is not None:
         cfg.embed.cache_dir = str(args.cache_dir)
+    if args.device is not None:
+        cfg.embed.device = args.device
+    if args.scheduler is not None:
+        cfg.embed.scheduler = args.scheduler
     if args.by:
         cfg.compare.by = [b for item in args.by for b in item.split(",") if b]
     if args.strict:
@@ -213,6 +217,12 @@ def add_commands(sub, add_common) -> None:
         "(a sentence-transformers model available locally)",
     )
     p.add_argument("--cache-dir", type=Path, help="embedding cache (default TOPICS_CACHE_DIR)")
+    p.add_argument("--device", help="torch device of an st: model, e.g. cuda (default cpu)")
+    p.add_argument(
+        "--scheduler",
+        help="embed on a Dask cluster: local:N (N worker processes here), tcp://HOST:PORT "
+        "(a running scheduler) or a scheduler file (.json)",
+    )
     p.add_argument("--by", action="append", help="metadata column(s) to compare by (default: all)")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.set_defaults(func=_cmd_run)

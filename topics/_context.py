@@ -50,9 +50,16 @@ def neighbour_sum(values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def group_mean(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Each row replaced by the mean of its group's rows (same dtype as ``values``)."""
+    """Each row replaced by the mean of its group's rows (same dtype as ``values``).
+
+    One stable sort, then one mean per contiguous run of a group: O(n log n), and each mean
+    sums the group's rows in their original order (the floats of a per-group mask).
+    """
     out = np.zeros_like(values)
-    for k in np.unique(keys):
-        mask = keys == k
-        out[mask] = values[mask].mean(axis=0)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    bounds = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+    for rows in np.split(order, bounds):
+        if len(rows):
+            out[rows] = values[rows].mean(axis=0)
     return out

@@ -71,12 +71,26 @@ def pooled_interval(counts, sizes, rho, df, confidence):
     return low, high
 
 
+#: Elements of a (replicates x documents) block drawn at once: memory stays bounded for
+#: groups of many documents; blocks of rows draw the same numbers as one big draw.
+_BLOCK = 1 << 22
+
+
+def _row_blocks(n_rows: int, m: int) -> list[tuple[int, int]]:
+    step = max(1, _BLOCK // max(1, m))
+    return [(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
+
+
 def boot_shares(counts, sizes, rng, n_boot):
     """Document-bootstrap replicates of the group shares: (n_boot, n_items)."""
     m = len(sizes)
-    draws = rng.integers(0, m, size=(n_boot, m)) + (np.arange(n_boot) * m)[:, None]
-    w = np.bincount(draws.ravel(), minlength=n_boot * m).reshape(n_boot, m).astype(float)
-    return (w @ counts) / (w @ sizes)[:, None]
+    out = np.empty((n_boot, counts.shape[1]))
+    for lo, hi in _row_blocks(n_boot, m):
+        k = hi - lo
+        draws = rng.integers(0, m, size=(k, m)) + (np.arange(k) * m)[:, None]
+        w = np.bincount(draws.ravel(), minlength=k * m).reshape(k, m).astype(float)
+        out[lo:hi] = (w @ counts) / (w @ sizes)[:, None]
+    return out
 
 
 def percentile_interval(reps, confidence, m):
@@ -105,8 +119,7 @@ def permutation_p(counts, sizes, n_a, n_perm, rng):
             assign[i, list(chosen)] = 1.0
         exact = True
     else:
-        base = np.r_[np.ones(n_a), np.zeros(m - n_a)]
-        assign = rng.permuted(np.tile(base, (n_perm, 1)), axis=1)
+        assign = None
         exact = False
     total_c, total_n = counts.sum(0), sizes.sum()
 
@@ -114,8 +127,17 @@ def permutation_p(counts, sizes, n_a, n_perm, rng):
         ca, na = a @ counts, a @ sizes
         return ca / na[:, None] - (total_c - ca) / (total_n - na)[:, None]
 
-    obs = diff(np.r_[np.ones(n_a), np.zeros(m - n_a)][None, :])[0]
-    perm = diff(assign)
+    base = np.r_[np.ones(n_a), np.zeros(m - n_a)]
+    obs = diff(base[None, :])[0]
+    if assign is not None:
+        perm = diff(assign)
+    else:  # in blocks of rows: the same permutations as one (n_perm, m) draw
+        perm = np.vstack(
+            [
+                diff(rng.permuted(np.tile(base, (hi - lo, 1)), axis=1))
+                for lo, hi in _row_blocks(n_perm, m)
+            ]
+        )
     # a tolerance so that ties in floating point count as ties
     extreme = (np.abs(perm) >= np.abs(obs) - 1e-12).sum(0)
     if exact:

@@ -267,12 +267,14 @@ def topic_labels(result: Result) -> dict[int, str]:
 def doc_labels(result: Result, n: int = 32) -> dict[str, str]:
     """``doc_id -> "doc_id · title"`` (title from metadata when there is one)."""
     seg = result.segments
+    ids = seg["doc_id"].astype(str)
+    titles: dict = {}
+    if "title" in seg:  # first non-empty title of each document, one grouped pass
+        titles = seg["title"].groupby(ids, sort=False).first().dropna().to_dict()
     out: dict[str, str] = {}
-    for doc_id, grp in seg.groupby(seg["doc_id"].astype(str), sort=False):
-        title = ""
-        if "title" in grp and grp["title"].notna().any():
-            title = str(grp["title"].dropna().iloc[0]).strip()
-        out[str(doc_id)] = truncate(f"{doc_id} · {title}" if title else str(doc_id), n)
+    for doc_id in ids.unique():
+        title = str(titles.get(doc_id, "")).strip()
+        out[doc_id] = truncate(f"{doc_id} · {title}" if title else doc_id, n)
     return out
 
 

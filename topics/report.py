@@ -86,6 +86,21 @@ def _num(x: object, fmt: str = "{:.2f}") -> str:
     return "" if pd.isna(v) else fmt.format(float(v))
 
 
+#: Most rows an HTML table of the report shows; the run folder's files keep every row.
+MAX_TABLE_ROWS = 500
+
+
+def _capped(df: pd.DataFrame, what: str, file: str) -> tuple[pd.DataFrame, str]:
+    """The first :data:`MAX_TABLE_ROWS` rows of ``df`` and a note naming the full file."""
+    if df is None or len(df) <= MAX_TABLE_ROWS:
+        return df, ""
+    note = (
+        f'<p class="note">The first {MAX_TABLE_ROWS:,} of {len(df):,} {_e(what)}; '
+        f"all of them are in {_e(file)} in the run folder.</p>"
+    )
+    return df.iloc[:MAX_TABLE_ROWS], note
+
+
 def _table(df: pd.DataFrame, columns: dict[str, str], num: tuple[str, ...] = ()) -> str:
     """An escaped HTML table of ``df[columns]`` (``columns`` maps column -> header)."""
     cols = [c for c in columns if c in df.columns]
@@ -174,6 +189,9 @@ def _documents_table(result: Result) -> str:
     meta = [c for c in result.manifest.get("corpus", {}).get("metadata_columns", []) if c in seg]
     if not meta:
         meta = [c for c in ("title", "focus", "kind", "year") if c in seg]
+    order = pd.unique(seg["doc_id"])
+    shown, note = _capped(pd.DataFrame({"doc_id": order}), "documents", "documents.csv")
+    seg = seg[seg["doc_id"].isin(shown["doc_id"])]
     rows = []
     for doc_id, g in seg.groupby("doc_id", sort=False):
         rec = {"doc_id": doc_id, **{c: g[c].iloc[0] for c in meta}}
@@ -182,13 +200,14 @@ def _documents_table(result: Result) -> str:
         rows.append(rec)
     cols = {"doc_id": "document", **{c: c for c in meta}, "n_segments": "segments"}
     cols["languages"] = "languages"
-    return _table(pd.DataFrame(rows), cols, num=("n_segments",))
+    return _table(pd.DataFrame(rows), cols, num=("n_segments",)) + note
 
 
 def _topics_section(result: Result) -> str:
     if result.topics is None:
         return ""
-    t = result.topics.copy()
+    t, note = _capped(result.topics, "topics", "topics.csv")
+    t = t.copy()
     t["share"] = [_num(v, "{:.1%}") for v in t["share"]] if "share" in t else ""
     if "stability" in t:
         t["stability"] = [_num(v) for v in t["stability"]]
@@ -202,13 +221,25 @@ def _topics_section(result: Result) -> str:
         "stability": "stability",
         "theme": "theme",
     }
-    return _table(t, cols, num=("topic", "size", "share", "stability"))
+    return _table(t, cols, num=("topic", "size", "share", "stability")) + note
 
 
 def _comparison_tables(result: Result) -> str:
     out = []
     if result.prevalence is not None and not result.prevalence.empty:
-        p = result.prevalence.copy()
+        p = result.prevalence
+        # Aggregated: per-document rows (by doc_id / article) only when the table stays small;
+        # the document figures show them and prevalence.csv keeps them all.
+        per_doc = p["by"].astype(str).isin(["doc_id", "article"])
+        dropped = ""
+        if len(p) > MAX_TABLE_ROWS and per_doc.any() and not per_doc.all():
+            p = p[~per_doc]
+            dropped = (
+                f'<p class="note">{int(per_doc.sum()):,} per-document rows (by doc_id, '
+                "article) are left out here; they are in prevalence.csv.</p>"
+            )
+        p, note = _capped(p, "prevalence rows", "prevalence.csv")
+        p = p.copy()
         p["interval"] = [_interval_text(r) for _, r in p.iterrows()]
         cols = {
             "by": "by",
@@ -220,9 +251,12 @@ def _comparison_tables(result: Result) -> str:
             "n_docs": "documents",
             "n_segments": "paragraphs",
         }
-        out.append("<h3>Prevalence</h3>" + _table(p, cols, num=("n_docs", "n_segments")))
+        out.append(
+            "<h3>Prevalence</h3>" + _table(p, cols, num=("n_docs", "n_segments")) + dropped + note
+        )
     if result.differences is not None and not result.differences.empty:
-        d = result.differences.copy()
+        d, d_note = _capped(result.differences, "differences", "differences.csv")
+        d = d.copy()
         d["comparison"] = d["group_a"].astype(str) + " − " + d["group_b"].astype(str)
         d["difference"] = [
             _num(r.get("diff"), "{:+.1%}")
@@ -249,7 +283,7 @@ def _comparison_tables(result: Result) -> str:
             "n_docs_b": "documents b",
         }
         num = ("p_value", "q_value", "n_docs_a", "n_docs_b", "difference")
-        out.append("<h3>Differences between groups</h3>" + _table(d, cols, num=num))
+        out.append("<h3>Differences between groups</h3>" + _table(d, cols, num=num) + d_note)
     return "".join(out)
 
 

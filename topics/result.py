@@ -445,6 +445,8 @@ def _relative_config(cfg: dict, source: Path | None, out: Path) -> dict:
             cfg["themes"][key] = rel(cfg["themes"][key])
     if "cache_dir" in cfg.get("embed", {}):
         cfg["embed"]["cache_dir"] = ""
+    if "scheduler" in cfg.get("embed", {}):
+        cfg["embed"]["scheduler"] = ""  # where it embedded is in the manifest; same vectors
     if "out" in cfg:
         cfg["out"] = ""  # where a rerun writes is the rerun's choice
     return cfg
