@@ -249,24 +249,19 @@ def _npmi_matrix(units: sp.csc_matrix, cols: Sequence[int]) -> np.ndarray:
     return out
 
 
-def _coherent_order(
-    rel: np.ndarray, npmi: np.ndarray, n: int, strength: float
-) -> tuple[list[int], list[float]]:
+def _coherent_order(rel: np.ndarray, npmi: np.ndarray, n: int, strength: float) -> list[int]:
     """Greedy choice of ``n`` of the candidates: relevance plus coherence with those chosen.
 
     Candidate ``i`` (by decreasing ``rel``, ``rel[0] = 1``) is scored
     ``rel[i] + strength * mean(npmi[i, chosen])``; the first is always the most relevant.
-    Returns the chosen positions and their scores (the first scores ``rel[0]``).
+    Returns the chosen positions, in the order chosen.
     """
     chosen = [0]
-    scores = [float(rel[0])]
     rest = list(range(1, len(rel)))
     while rest and len(chosen) < n:
         gain = rel[rest] + strength * npmi[np.ix_(rest, chosen)].mean(axis=1)
-        best = int(np.argmax(gain))  # first maximum: the more relevant on ties
-        chosen.append(rest.pop(best))
-        scores.append(float(gain[best]))
-    return chosen, scores
+        chosen.append(rest.pop(int(np.argmax(gain))))  # first maximum: the more relevant
+    return chosen
 
 
 def _ranked_words(
@@ -300,9 +295,9 @@ def _ranked_words(
             df = np.asarray(units[:, cols].sum(axis=0)).ravel() if cols else np.zeros(0)
             good = np.ones(len(vocab), bool) if eligible is None else eligible[row]
             ok = [i for i, j in enumerate(cols) if good[j] and df[i] >= 2]
-            if len(ok) > 1 and ok[0] == 0:
+            if len(ok) > 1 and ok[0] == 0:  # (a best word in one document: a one-story topic)
                 sub = [cols[i] for i in ok]
-                pos, _ = _coherent_order(w[sub] / w[sub[0]], _npmi_matrix(units, sub), n, coherence)
+                pos = _coherent_order(w[sub] / w[sub[0]], _npmi_matrix(units, sub), n, coherence)
                 head = [sub[i] for i in pos]
                 cols = head + [j for j in cols if j not in head]
             cols = cols[:n]
