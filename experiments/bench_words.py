@@ -26,15 +26,21 @@ and for each word list (outlier topic excluded):
 Documents are the corpus's files when it has at least 100 of them (articles), otherwise its
 segments (paragraphs).
 
-Corpora: SIB-200 pseudo-news articles in Kyrgyz, Mongolian and Russian (see
-``bench_articles.py``; one sentence per paragraph), SIB-200 one file per language (all five
-languages, see ``bench_sib200.py --via-run per-language``) and the seed corpus (with
-``codebook.toml``).
+Corpora: SIB-200 pseudo-news articles in Kyrgyz, Mongolian and Russian (``articles-*``, see
+``bench_articles.py``: 3-5 unrelated sentences of one category, one sentence per paragraph),
+SIB-200 one file per language (all five languages, see ``bench_sib200.py --via-run
+per-language``), the seed corpus (with ``codebook.toml``) and, not in the default set,
+FLORES news in Kyrgyz, Mongolian, Russian, Tajik and English (``news-*``,
+:func:`build_news`: FLORES's own articles re-assembled, ~380 articles whose sentences tell
+one story, ~20 topics: the closest proxy of real news here).
+
+``ours`` gets each segment's file as ``groups`` (as ``topics run`` passes its documents);
+``--opt documents=0`` leaves them out, ``--opt coherence=0`` ranks by weight alone.
 
 Usage::
 
-    nice python experiments/bench_words.py [--corpora articles-ky,sib-files,seeds]
-        [--runs DIR] [--show 3]
+    nice python experiments/bench_words.py [--corpora articles-ky,news-ky,sib-files,seeds]
+        [--runs DIR] [--show 3] [--previous] [--opt coherence=0]
 """
 
 from __future__ import annotations
@@ -56,14 +62,42 @@ SIB = ROOT.parent / "shared" / "eval" / "sib200"
 sys.path.insert(0, str(ROOT / "experiments"))
 
 CORPORA = ("articles-ky", "articles-mn", "articles-ru", "sib-files", "seeds")
+# Also available: the coherent "news" corpora (see build_news), not in the default set.
+NEWS = ("news-ky", "news-mn", "news-ru", "news-tg", "news-en")
 ARTICLE_LANGS = {"articles-ky": "kir_Cyrl", "articles-mn": "khk_Cyrl", "articles-ru": "rus_Cyrl"}
+NEWS_LANGS = {"news-ky": "kir_Cyrl", "news-mn": "khk_Cyrl", "news-ru": "rus_Cyrl",
+              "news-tg": "tgk_Cyrl", "news-en": "eng_Latn"}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- corpora
 
 
+def build_news(lang: str, folder: Path, max_gap: int = 2) -> int:
+    """Coherent pseudo-news in one language: FLORES's own articles, re-assembled.
+
+    FLORES-200 took its sentences in runs of consecutive sentences from each source article,
+    and SIB-200 kept their order (``index_id``). Sentences of one category whose ids are at
+    most ``max_gap`` apart are joined into one article (one sentence per paragraph), so an
+    article's sentences tell one story, as in real news (the ``articles-*`` corpora join
+    unrelated sentences of a category). Returns the number of articles (~380 of 1-21
+    sentences, mean 2.7).
+    """
+    frames = [pd.read_csv(SIB / lang / f"{s}.tsv", sep="\t", quoting=3)
+              for s in ("train", "dev", "test")]  # fmt: skip
+    data = pd.concat(frames).sort_values("index_id").reset_index(drop=True)
+    new = (data["category"] != data["category"].shift()) | (data["index_id"].diff() > max_gap)
+    article = new.cumsum() - 1
+    folder.mkdir(parents=True)
+    for k, group in data.groupby(article):
+        (folder / f"n{k:04d}.txt").write_text("\n\n".join(group["text"]) + "\n", "utf-8")
+    return int(article.max()) + 1
+
+
 def build_corpus(name: str, folder: Path) -> list[str]:
     """Write corpus ``name`` to ``folder``; returns the extra ``topics run`` arguments."""
+    if name in NEWS_LANGS:
+        build_news(NEWS_LANGS[name], folder)
+        return []
     if name in ARTICLE_LANGS:
         import bench_articles
 
@@ -78,7 +112,7 @@ def build_corpus(name: str, folder: Path) -> list[str]:
         return []
     if name == "seeds":
         return ["--themes", str(ROOT / "experiments" / "codebook.toml")]
-    raise SystemExit(f"unknown corpus {name!r}; choose from {', '.join(CORPORA)}")
+    raise SystemExit(f"unknown corpus {name!r}; choose from {', '.join(CORPORA + NEWS)}")
 
 
 def clustered(name: str, runs: Path) -> pd.DataFrame:
@@ -158,10 +192,19 @@ def previous_words(seg: pd.DataFrame, n: int = 10) -> dict[int, list[str]]:
 
 
 def our_words(seg: pd.DataFrame, n: int = 10, **opts) -> dict[int, list[str]]:
-    """What ``topics run`` writes to ``topics.csv`` (:func:`topics.labels.topic_words`)."""
+    """What ``topics run`` writes to ``topics.csv`` (:func:`topics.labels.topic_words`).
+
+    ``topics run`` passes each segment's document/article as ``groups``; ``documents=0``
+    leaves them out (co-occurrence in paragraphs).
+    """
     from topics.labels import topic_words
 
-    tw = topic_words(seg["text"].tolist(), seg["topic"].to_numpy(), seg["language"], n=n, **opts)
+    groups = seg["doc_id"] if opts.pop("documents", 1) else None
+    for key in ("min_df", "pool"):
+        if key in opts:
+            opts[key] = int(opts[key])
+    texts, topics = seg["text"].tolist(), seg["topic"].to_numpy()
+    tw = topic_words(texts, topics, seg["language"], n=n, groups=groups, **opts)
     return tw.words
 
 
@@ -243,11 +286,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=Path, default=Path(tempfile.gettempdir()) / "topics_bench_words")
     ap.add_argument("--show", type=int, default=0, help="print the words of N topics per corpus")
     ap.add_argument("--previous", action="store_true", help="also measure the previous words")
-    ap.add_argument("--method", default="kl")
-    ap.add_argument("--min-df", type=int, default=2)
-    ap.add_argument("--min-share", type=float, default=0.02)
+    ap.add_argument("--opt", action="append", default=[], metavar="NAME=VALUE",
+                    help="a topic_words option for 'ours', e.g. coherence=0")  # fmt: skip
     args = ap.parse_args(argv)
-    opts = {"method": args.method, "min_df": args.min_df, "min_share": args.min_share}
+    opts = {}
+    for item in args.opt:
+        name, _, value = item.partition("=")
+        opts[name.strip()] = value if name.strip() == "method" else float(value)
     rows = []
     for name in [c.strip() for c in args.corpora.split(",") if c.strip()]:
         seg = clustered(name, args.runs)

@@ -152,3 +152,76 @@ def test_per_language_lists_of_a_mixed_corpus():
     assert set(tw.by_language["ru"][0]).isdisjoint(w.stopwords("ru"))
     assert set(tw.by_language["ky"][0]).isdisjoint(w.stopwords("ky"))
     assert {"мугалим", "мектепте"} & set(tw.by_language["ky"][0])
+
+
+def _two_stories():
+    """Topic 0 (20 paragraphs) mixes two stories; topic 1 (20 paragraphs) is elsewhere.
+
+    ``zorbel`` (paragraphs 0-11) leads topic 0. ``quintax`` and ``mavrid`` (0-7) share its
+    paragraphs; ``plonkit`` (10-19) is in more paragraphs but shares only two with ``zorbel``.
+    ``hapaxone`` and ``hapaxtwo`` occur once, together.
+    """
+    texts = []
+    for i in range(20):
+        words = ["commonword"]
+        words += ["zorbel"] * (i < 12) + ["quintax", "mavrid"] * (i < 8) + ["plonkit"] * (i >= 10)
+        words += ["hapaxone", "hapaxtwo"] * (i == 0)
+        texts.append(" ".join(words))
+    texts += [f"commonword riverbank mountainside valley{i % 3}x" for i in range(20)]
+    topics = np.array([0] * 20 + [1] * 20)
+    return texts, topics
+
+
+def test_coherence_prefers_words_that_share_documents():
+    texts, topics = _two_stories()
+    langs = ["en"] * len(texts)
+    by_weight = lb.topic_words(texts, topics, langs, n=4, coherence=0).words[0]
+    coherent = lb.topic_words(texts, topics, langs, n=4).words[0]
+    # by weight alone, plonkit (10 paragraphs) comes second, before the 8-paragraph words
+    assert by_weight[:2] == ["zorbel", "plonkit"]
+    # re-ranked, the words of zorbel's story come before it
+    assert coherent[:3] in (["zorbel", "mavrid", "quintax"], ["zorbel", "quintax", "mavrid"])
+    assert coherent[3] == "plonkit"
+    # the same words, only their order changes; weights stay the words' own
+    full = lb.topic_words(texts, topics, langs, n=20)
+    assert "hapaxone" not in full.words[0][:5] and "hapaxtwo" not in full.words[0][:5]
+    tw = lb.topic_words(texts, topics, langs, n=4)
+    weight_of = dict(zip(by_weight, lb.topic_words(texts, topics, langs, n=4, coherence=0)
+                         .weights[0], strict=True))  # fmt: skip
+    assert set(coherent) == set(by_weight)
+    assert tw.weights[0] == [weight_of[w] for w in coherent]
+
+
+def test_coherence_counts_documents_when_there_are_enough(monkeypatch):
+    # documents 0-9: "zorbel" then "plonkit" (same document, never the same paragraph);
+    # documents 10-11: "zorbel"; documents 12-21: "mavrid" alone. plonkit and mavrid weigh
+    # the same (10 paragraphs each), so mavrid comes first by weight (alphabetical).
+    texts, groups = [], []
+    for d in range(22):
+        paragraphs = (["zorbel", "plonkit"] if d < 10 else ["zorbel"]) if d < 12 else ["mavrid"]
+        texts += paragraphs
+        groups += [f"d{d}"] * len(paragraphs)
+    texts += ["riverbank mountainside"] * 20
+    groups += [f"r{i}" for i in range(20)]
+    topics = np.array([0] * (len(texts) - 20) + [1] * 20)
+    langs = ["en"] * len(texts)
+    monkeypatch.setattr(lb, "MIN_GROUPS", 2)
+    assert lb.topic_words(texts, topics, langs, n=2, groups=groups).words[0] == [
+        "zorbel",
+        "plonkit",
+    ]
+    assert lb.topic_words(texts, topics, langs, n=2).words[0] == ["zorbel", "mavrid"]
+    monkeypatch.setattr(lb, "MIN_GROUPS", 1000)  # too few documents: paragraphs are used
+    assert lb.topic_words(texts, topics, langs, n=2, groups=groups).words[0] == [
+        "zorbel",
+        "mavrid",
+    ]
+
+
+def test_npmi_matrix_and_units():
+    x = sp.csr_matrix(np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1], [0, 0, 0]], dtype=float))
+    m = lb._npmi_matrix(sp.csc_matrix(x), [0, 1, 2])
+    assert m[0, 1] == pytest.approx(1.0)  # always together
+    assert m[0, 2] == -1.0  # never together
+    units = lb._units(x, np.array([0, 1, 0, 1]))  # rows 0+2, rows 1+3
+    assert units.toarray().tolist() == [[1, 1, 1], [1, 1, 0]]

@@ -25,12 +25,26 @@ Russian removed, Kyrgyz lemmatised) and ranks a form by the geometric mix
 ``w(form) ** form_weight * w(stem) ** (1 - form_weight)``: the stem (all its forms merged)
 says what the topic is about, the form's own weight how often a reader meets that exact
 form. The list keeps one form per stem and per 6-letter beginning (``мектеп``,
-``мектептер``), the best-ranked one. Labels (:func:`topic_labels`) are the theme name of a
-topic that matches a codebook theme, otherwise its first words joined by ``" · "``, with proper
-nouns capitalised as the text writes them; they are unique within a run.
+``мектептер``), the best-ranked one.
 
-The defaults were chosen on ``experiments/bench_words.py`` (SIB-200 pseudo-news in Kyrgyz,
-Mongolian and Russian, SIB-200 one file per language, the seed corpus); see
+Words ranked by weight alone can each be typical of a topic and still not hold together: a
+topic that mixes sub-stories lists one story's name next to another's, and those words
+rarely share a document. So the list is then re-ranked for coherence, cheaply: among the
+topic's ``pool * n`` best forms (50 by default), it is built greedily, each next word
+maximising its relative weight plus ``coherence`` times its mean NPMI with the words already
+chosen. NPMI is counted over the corpus's documents (``groups``; paragraphs when there are
+fewer than :data:`MIN_GROUPS` documents), only for those candidates: a (pool × pool) matrix per
+topic from the sparse document × word matrix, linear in the corpus size. Words below the
+frequency floor or in a single document are not re-ranked (two words seen once, in the same
+document, would have the highest NPMI of all).
+
+Labels (:func:`topic_labels`) are the theme name of a topic that matches a codebook theme,
+otherwise its first words joined by ``" · "``, with proper nouns capitalised as the text
+writes them; they are unique within a run.
+
+The defaults were chosen on ``experiments/bench_words.py`` (tuned on the Kyrgyz and
+Mongolian pseudo-news, the Kyrgyz FLORES news and the seed corpus; measured on the Russian
+ones, Mongolian, Tajik and English FLORES news and SIB-200 one file per language); see
 ``experiments/RESULTS.md``.
 """
 
@@ -58,6 +72,8 @@ LABEL_SEPARATOR = " · "
 NO_LIFT = 1e-3
 # Factor on the weight of a stem below the frequency floor: such stems come after the others.
 BELOW_FLOOR = 1e-6
+# Co-occurrence is counted in documents (``groups``) when there are at least this many.
+MIN_GROUPS = 100
 
 
 @dataclass
@@ -69,7 +85,9 @@ class TopicWords:
     words : dict
         ``topic -> list of words`` (surface forms, lowercase), best first.
     weights : dict
-        ``topic -> list of float``, the weight (:func:`score_words`) of each word.
+        ``topic -> list of float``, the weight of each word (its form/stem mix of
+        :func:`score_words`); the rank also reflects coherence, so weights need not
+        decrease along the list.
     display : dict
         ``word -> form for display`` (capitalised when the text mostly capitalises it).
     by_language : dict
@@ -125,16 +143,7 @@ def score_words(
     >>> keys.tolist(), (w[0] > w[1]).tolist()
     ([0, 1], [True, False])
     """
-    topics = np.asarray(topics, dtype=int)
-    keys = np.unique(topics)
-    binary = sp.csr_matrix(counts, dtype=np.float64)
-    binary.data[:] = 1.0
-    member = sp.csr_matrix(
-        (np.ones(len(topics)), (np.searchsorted(keys, topics), np.arange(len(topics)))),
-        shape=(len(keys), len(topics)),
-    )
-    df_c = np.asarray((member @ binary).todense())  # (K, V) paragraphs of topic with stem
-    n_c = np.asarray(member.sum(axis=1)).ravel()[:, None]
+    keys, df_c, n_c = _topic_df(counts, topics)
     df = df_c.sum(axis=0, keepdims=True)
     n = max(len(topics), 1)
     floor = np.maximum(min_df, np.ceil(min_share * n_c))
@@ -154,6 +163,28 @@ def score_words(
     # Below the floor: kept, but ranked after every word above it (fills short lists).
     weights = np.where(df_c >= floor, weights, weights * BELOW_FLOOR)
     return keys, weights
+
+
+def _topic_df(counts: sp.spmatrix, topics) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Topics (sorted), paragraphs of each topic with each word (K, V), topic sizes (K, 1)."""
+    topics = np.asarray(topics, dtype=int)
+    keys = np.unique(topics)
+    binary = sp.csr_matrix(counts, dtype=np.float64)
+    binary.data[:] = 1.0
+    member = sp.csr_matrix(
+        (np.ones(len(topics)), (np.searchsorted(keys, topics), np.arange(len(topics)))),
+        shape=(len(keys), len(topics)),
+    )
+    df_c = np.asarray((member @ binary).todense())
+    return keys, df_c, np.asarray(member.sum(axis=1)).ravel()[:, None]
+
+
+def _informative(counts: sp.spmatrix, topics, min_df: int, min_share: float) -> np.ndarray:
+    """(K, V) bool: the word is above the topic's frequency floor and has lift in it."""
+    _, df_c, n_c = _topic_df(counts, topics)
+    floor = np.maximum(min_df, np.ceil(min_share * n_c))
+    share = df_c.sum(axis=0, keepdims=True) / max(len(topics), 1)
+    return (df_c >= floor) & (df_c / np.maximum(n_c, 1) > share)
 
 
 def _token_counts(
@@ -181,30 +212,117 @@ def _token_counts(
     return x, names, stem_of
 
 
+def _candidates(
+    weights: np.ndarray, vocab: Sequence[str], stem_of: Mapping[str, str], m: int
+) -> list[int]:
+    """Columns of the ``m`` best forms of one topic, one per stem (and per 6-letter beginning)."""
+    order = np.lexsort((np.arange(len(vocab)), -weights))  # ties: alphabetical
+    chosen: list[int] = []
+    seen: set[str] = set()
+    for j in order:
+        if weights[j] <= 0 or len(chosen) == m:
+            break
+        word = vocab[j]
+        keys = {"stem:" + stem_of.get(word, word), "pre:" + word[:6]}
+        if keys & seen:
+            continue
+        seen |= keys
+        chosen.append(int(j))
+    return chosen
+
+
+def _npmi_matrix(units: sp.csc_matrix, cols: Sequence[int]) -> np.ndarray:
+    """NPMI of every pair of ``cols`` over the rows of a binary ``units`` matrix.
+
+    A pair that never shares a unit scores -1 (as in the OCTIS/gensim coherence).
+    """
+    sub = units[:, list(cols)]
+    co = np.asarray((sub.T @ sub).todense(), dtype=np.float64)
+    n = max(units.shape[0], 1)
+    p_a = np.diag(co) / n
+    p_ab = co / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmi = np.log(p_ab / np.outer(p_a, p_a))
+        out = pmi / -np.log(p_ab)
+    out[p_ab >= 1.0] = 1.0
+    out[co == 0] = -1.0
+    return out
+
+
+def _coherent_order(rel: np.ndarray, npmi: np.ndarray, n: int, strength: float) -> list[int]:
+    """Greedy choice of ``n`` of the candidates: relevance plus coherence with those chosen.
+
+    Candidate ``i`` (by decreasing ``rel``, ``rel[0] = 1``) is scored
+    ``rel[i] + strength * mean(npmi[i, chosen])``; the first is always the most relevant.
+    Returns the chosen positions, in the order chosen.
+    """
+    chosen = [0]
+    rest = list(range(1, len(rel)))
+    while rest and len(chosen) < n:
+        gain = rel[rest] + strength * npmi[np.ix_(rest, chosen)].mean(axis=1)
+        chosen.append(rest.pop(int(np.argmax(gain))))  # first maximum: the more relevant
+    return chosen
+
+
 def _ranked_words(
-    keys: np.ndarray, weights: np.ndarray, vocab: Sequence[str], stem_of: Mapping[str, str], n: int
+    keys: np.ndarray,
+    weights: np.ndarray,
+    vocab: Sequence[str],
+    stem_of: Mapping[str, str],
+    n: int,
+    units: sp.csc_matrix | None = None,
+    coherence: float = 0.0,
+    pool: int = 5,
+    eligible: np.ndarray | None = None,
 ) -> tuple[dict[int, list[str]], dict[int, list[float]]]:
-    """Top ``n`` forms of each topic, one per stem (and per 6-letter beginning)."""
+    """Top ``n`` forms of each topic, one per stem (and per 6-letter beginning).
+
+    With ``coherence > 0`` and ``units`` (binary units × forms), the ``pool * n`` best forms
+    are re-ranked by :func:`_coherent_order`, relevance being the weight relative to the
+    best form's; only forms that are ``eligible`` (K, V) and in two units or more take part,
+    the others follow in their order.
+    """
     words: dict[int, list[str]] = {}
     out_w: dict[int, list[float]] = {}
     for row, k in enumerate(keys):
-        order = np.lexsort((np.arange(len(vocab)), -weights[row]))  # ties: alphabetical
-        chosen: list[str] = []
-        chosen_w: list[float] = []
-        seen: set[str] = set()
-        for j in order:
-            if weights[row, j] <= 0 or len(chosen) == n:
-                break
-            word = vocab[j]
-            keys_ = {"stem:" + stem_of.get(word, word), "pre:" + word[:6]}
-            if keys_ & seen:
-                continue
-            seen |= keys_
-            chosen.append(word)
-            chosen_w.append(float(f"{weights[row, j]:.4g}"))
-        words[int(k)] = chosen
-        out_w[int(k)] = chosen_w
+        w = weights[row]
+        if coherence <= 0 or units is None:
+            cols = _candidates(w, vocab, stem_of, n)
+        else:
+            cols = _candidates(w, vocab, stem_of, max(n * pool, n))
+            # A pair of words seen once, in the same unit, has the highest NPMI of all; a word
+            # without lift co-occurs with everything: neither is re-ranked.
+            df = np.asarray(units[:, cols].sum(axis=0)).ravel() if cols else np.zeros(0)
+            good = np.ones(len(vocab), bool) if eligible is None else eligible[row]
+            ok = [i for i, j in enumerate(cols) if good[j] and df[i] >= 2]
+            if len(ok) > 1 and ok[0] == 0:  # (a best word in one document: a one-story topic)
+                sub = [cols[i] for i in ok]
+                pos = _coherent_order(w[sub] / w[sub[0]], _npmi_matrix(units, sub), n, coherence)
+                head = [sub[i] for i in pos]
+                cols = head + [j for j in cols if j not in head]
+            cols = cols[:n]
+        words[int(k)] = [vocab[j] for j in cols]
+        out_w[int(k)] = [float(f"{w[j]:.4g}") for j in cols]
     return words, out_w
+
+
+def _group_codes(values: Sequence[object]) -> np.ndarray:
+    """Integer code of each value (equal values, equal codes)."""
+    _, codes = np.unique(np.asarray([str(v) for v in values], dtype=object), return_inverse=True)
+    return codes.astype(np.int64)
+
+
+def _units(counts: sp.csr_matrix, groups: np.ndarray | None) -> sp.csc_matrix:
+    """Binary units × forms: the paragraphs, or their groups (documents) when given."""
+    if groups is not None:
+        _, inv = np.unique(groups, return_inverse=True)
+        member = sp.csr_matrix(
+            (np.ones(len(inv)), (inv, np.arange(len(inv)))), shape=(int(inv.max()) + 1, len(inv))
+        )
+        counts = member @ counts
+    out = sp.csc_matrix(counts, dtype=np.float64, copy=True)
+    out.data[:] = 1.0
+    return out
 
 
 def _display_forms(texts: Sequence[str], wanted: set[str]) -> dict[str, str]:
@@ -238,6 +356,9 @@ def topic_words(
     coverage: float = 1.5,
     form_weight: float = 0.75,
     method: str = "kl",
+    groups: Sequence[object] | None = None,
+    coherence: float = 2.0,
+    pool: int = 5,
 ) -> TopicWords:
     """Top words of every topic (and of every language within it).
 
@@ -257,6 +378,17 @@ def topic_words(
         A word form's weight is ``w(form) ** form_weight * w(stem) ** (1 - form_weight)``:
         the stem's weight (all its forms together) says what the topic is about, the form's
         own weight how often a reader meets that exact form.
+    groups : sequence, length n, optional
+        Document (article) of each paragraph. Co-occurrence for ``coherence`` is counted in
+        documents when there are at least :data:`MIN_GROUPS` of them, else in paragraphs.
+    coherence : float, default 2.0
+        Strength of the re-ranking for coherence (0 = rank by weight alone): of the
+        ``pool * n`` best forms, the list is built greedily, each next form maximising
+        ``w / w_best + coherence * mean NPMI with the forms already chosen``, NPMI being
+        counted over the corpus's documents (or paragraphs). Forms below the frequency
+        floor or in a single document are not re-ranked; they follow the others.
+    pool : int, default 5
+        Candidates per word of the list, for ``coherence``.
 
     Returns
     -------
@@ -291,12 +423,23 @@ def topic_words(
         (np.ones(len(vocab)), (np.arange(len(vocab)), stem_idx)), shape=(len(vocab), len(stems))
     )
 
+    group_arr = None
+    if groups is not None:
+        group_arr = _group_codes(groups)
+        if group_arr.max(initial=-1) + 1 < MIN_GROUPS:
+            group_arr = None  # too few documents to tell words apart: paragraphs instead
+
     def ranked(rows: np.ndarray) -> tuple[dict[int, list[str]], dict[int, list[float]]]:
         # The frequency floor is the stem's: a form's own weight already reflects its coverage.
         keys, w_form = score_words(counts[rows], topics_arr[rows], **form_opts)
         _, w_stem = score_words(counts[rows] @ to_stem, topics_arr[rows], **opts)
         weights = w_form**form_weight * w_stem[:, stem_idx] ** (1.0 - form_weight)
-        return _ranked_words(keys, weights, vocab, stem_of, n)
+        units = eligible = None
+        if coherence > 0:
+            units = _units(counts[rows], None if group_arr is None else group_arr[rows])
+            good = _informative(counts[rows] @ to_stem, topics_arr[rows], min_df, min_share)
+            eligible = good[:, stem_idx]
+        return _ranked_words(keys, weights, vocab, stem_of, n, units, coherence, pool, eligible)
 
     out.words, out.weights = ranked(np.arange(len(texts)))
     for lang in sorted(set(langs.tolist())):

@@ -334,7 +334,7 @@ def fit_topics(
     # perturbations of the features).
     others = [np.asarray(m) for m in clustered.members]
     table, described, topic_emb = _describe(
-        texts, languages, labels, aligned, topic_stability(labels, others), top_n_words
+        texts, languages, labels, aligned, topic_stability(labels, others), top_n_words, groups
     )
     corpus_langs = sorted(set(languages))
     params = {
@@ -368,11 +368,13 @@ def _describe(
     aligned: np.ndarray,
     stability: dict[int, float],
     top_n_words: int,
+    groups: Sequence[object] | None = None,
 ):
     """The topics table, the topic words and the topic embeddings of fixed clusters."""
     from topics.labels import topic_labels, topic_words
 
-    described = topic_words(texts, labels, languages, n=top_n_words)
+    # Documents (groups) are the units in which topic words should co-occur.
+    described = topic_words(texts, labels, languages, n=top_n_words, groups=groups)
     names = topic_labels(described.words, display=described.display)
     main_lang = pd.Series(languages).value_counts().index[0] if texts else "ky"
     rows, centroids = [], []

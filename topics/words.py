@@ -106,7 +106,9 @@ _KY_EXTRA = (
     "жатат жаткан турган турат келет берет алат кылат кылып кылуу этип этүү "
     "ооба жок бар ага деген дейт деди айтты айтып айтымында билдирди билдирген "
     "биринчи экинчи үчүнчү эки үч төрт беш алты жети сегиз тогуз он жүз миң "
-    "тарабынан байланыштуу ылайык карабастан тышкары менен бирге"
+    "тарабынан байланыштуу ылайык карабастан тышкары менен бирге "
+    # postpositions, auxiliaries and quantifiers that topic words of news picked up
+    "караганда улам элек көптөгөн көбүнчө адатта"
 ).split()
 
 # stopwords-iso is generous; these entries are content words of education research.
@@ -130,8 +132,12 @@ RU_ISO_CONTENT = frozenset(
 _TG_EXTRA = (
     "шуд шуданд шудааст шуда шудан кард карданд карда кардан кардааст буд буданд буда будан "
     "намуд намуда намудан гардид гардида кунед кунанд кунем мекунад мекунанд мекунед мешавад "
-    "мешаванд ҳангоми монанди"
+    "мешаванд ҳангоми монанди "
+    # prepositions, pronouns, "to have" and "very", which filled topic words of FLORES news
+    "хеле болои рӯи ҷониби оиди мисли чунин онро худ мазкур дорад доранд дошта"
 ).split()
+# stopwords-iso's Russian list lacks these adverbs and particles (FLORES news topic words).
+_RU_EXTRA = "например гораздо примерно одно одним".split()
 _KK_WORDS = (
     "және мен бен пен да де та те ал бұл осы сол бір үшін арқылы туралы бойынша біз сіз "
     "олар оның оны оған онда одан мұның мұны осының осыны болып болады болды болған бар "
@@ -205,6 +211,7 @@ def stopwords(lang: str) -> frozenset[str]:
 
         drop = RU_ISO_CONTENT if lang == "ru" else EN_ISO_CONTENT
         words = {w for w in stopwordsiso.stopwords(lang) if " " not in w} - drop
+        words |= set(_RU_EXTRA) if lang == "ru" else set()
     elif lang == "tg":
         data = json.loads(_resource_text("tajiknlp", "data/stopwords.json"))
         words = {w for w in data["stopwords"] if not w.startswith("_")} | set(_TG_EXTRA)
