@@ -29,6 +29,7 @@ __all__ = [
     "LoadedCorpus",
     "load_corpus",
     "corpus_from_frame",
+    "corpus_table",
     "SUPPORTED_EXTENSIONS",
     "corpus_sha256",
 ]
@@ -284,34 +285,28 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCorpus:
-    """A corpus from a table: one document per row, its text in column ``text``.
+def corpus_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A DataFrame corpus checked and in its saved form: ``doc_id``, ``text``, metadata as text.
+
+    ``doc_id`` is filled in by row position where missing (``doc00000``, ...); a text that
+    is not a string becomes missing; metadata cells become text as in a ``corpus.csv``
+    (missing -> ``""``, ``2021.0`` -> ``"2021"``). :func:`corpus_from_frame` gives the same
+    corpus for ``frame`` and for its table, which a run saves as ``corpus.parquet``.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        Column ``text`` (required), optional ``doc_id`` (default ``doc00000``, ``doc00001``, ...
-        by row position) and any metadata columns (compared by later stages, like the columns
-        of a ``corpus.csv``).
-    strict : bool, default False
-        Raise on a row with empty text instead of skipping it with a warning.
+        Column ``text`` (required), optional ``doc_id`` and any metadata columns.
 
     Returns
     -------
-    LoadedCorpus
-        ``root`` is ``Path("DataFrame")``; ``file`` of every document is ``""``.
+    pandas.DataFrame
+        One row per row of ``frame``, in order.
 
     Raises
     ------
     CorpusError
-        No ``text`` column, duplicate ``doc_id``, or no row with text.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> c = corpus_from_frame(pd.DataFrame({"text": ["Мугалимдер окутат."], "year": [2021]}))
-    >>> c.documents[0].doc_id, c.documents[0].metadata
-    ('doc00000', {'year': '2021'})
+        Not a DataFrame, no ``text`` column, or duplicate ``doc_id``.
     """
     if not isinstance(frame, pd.DataFrame):
         raise CorpusError(f"expected a pandas DataFrame, got {type(frame).__name__}")
@@ -333,10 +328,49 @@ def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCor
         raise CorpusError(
             f"duplicate doc_id in the DataFrame (rows {rows}); give every row its own doc_id."
         )
-    meta_cols = [c for c in columns if c not in ("text", "doc_id")]
+    table = pd.DataFrame(
+        {"doc_id": ids, "text": [t if isinstance(t, str) else None for t in frame["text"]]}
+    )
+    for c in columns:
+        if c not in ("text", "doc_id"):
+            table[c] = [_cell(v) for v in frame[c]]
+    return table
+
+
+def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCorpus:
+    """A corpus from a table: one document per row, its text in column ``text``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Column ``text`` (required), optional ``doc_id`` (default ``doc00000``, ``doc00001``, ...
+        by row position) and any metadata columns (compared by later stages, like the columns
+        of a ``corpus.csv``); see :func:`corpus_table`.
+    strict : bool, default False
+        Raise on a row with empty text instead of skipping it with a warning.
+
+    Returns
+    -------
+    LoadedCorpus
+        ``root`` is ``Path("DataFrame")``; ``file`` of every document is ``""``.
+
+    Raises
+    ------
+    CorpusError
+        No ``text`` column, duplicate ``doc_id``, or no row with text.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = corpus_from_frame(pd.DataFrame({"text": ["Мугалимдер окутат."], "year": [2021]}))
+    >>> c.documents[0].doc_id, c.documents[0].metadata
+    ('doc00000', {'year': '2021'})
+    """
+    table = corpus_table(frame)
+    meta_cols = [c for c in table.columns if c not in ("text", "doc_id")]
     documents: list[Document] = []
     skipped: list[dict] = []
-    for i, (doc_id, rec) in enumerate(zip(ids, frame.to_dict("records"), strict=True)):
+    for i, rec in enumerate(table.to_dict("records")):
         text = rec["text"]
         if not isinstance(text, str) or not text.strip():
             err = InputFileError(
@@ -347,13 +381,12 @@ def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCor
             warnings.warn(str(err), SkippedFileWarning, stacklevel=2)
             skipped.append({"file": "", "row": i, "reason": "empty", "message": str(err)})
             continue
-        meta = {c: _cell(rec[c]) for c in meta_cols}
         documents.append(
             Document(
-                doc_id=doc_id,
+                doc_id=rec["doc_id"],
                 file="",
                 text=text,
-                metadata={k: v for k, v in meta.items() if v != ""},
+                metadata={c: rec[c] for c in meta_cols if rec[c] != ""},
                 sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
                 encoding="str",
             )
