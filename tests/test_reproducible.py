@@ -190,3 +190,22 @@ def test_members_in_worker_processes_give_the_same_topics(monkeypatch):
     assert np.array_equal(one.labels, two.labels)
     truth = np.repeat([0, 1, 2], 40)
     assert adjusted_rand_score(truth, one.labels) > 0.9
+
+
+def test_dense_merges_cut_where_the_partition_agrees_best_with_the_members():
+    """Without a robust gap the cut is the level whose partition has the highest mean ARI
+    with the members: here 2 of 3 members see three groups, 1 sees two, so three groups win.
+    The rule is recorded.
+    """
+    a = np.repeat([0, 1, 2], 30)
+    b = np.repeat([0, 0, 1], 30)
+    members = np.stack([a, a, b])
+    labels, info = cluster.consensus_partition(members, cut=(0.6, 0.9), min_margin=0.5)
+    assert info["rule"] == "agreement" and info["agreement"] > 0.6
+    assert len(set(labels.tolist())) == 3
+    # A fixed fallback is still accepted.
+    _, fixed = cluster.consensus_partition(members, cut=(0.6, 0.9), min_margin=0.5, fallback=0.2)
+    assert fixed["rule"] == "fixed" and fixed["cut"] == pytest.approx(0.2)
+    # With a robust gap the margin rule is used.
+    _, robust = cluster.consensus_partition(np.stack([a, a, a]))
+    assert robust["rule"] == "margin"

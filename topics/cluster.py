@@ -147,8 +147,10 @@ def default_params(n: int) -> dict[str, Any]:
         distances in which the dendrogram is cut, at the highest level that is at least
         ``consensus_margin`` (0.05) from every merge: two topics stay apart only if most
         members separate them, so a split that half the members make is merged instead of
-        flipping with float noise), ``consensus_fallback`` (0.7: the cut when the merge
-        heights leave no such level) and ``n_jobs`` (0: the members of a corpus of at least
+        flipping with float noise), ``consensus_fallback`` ([0.5, 0.95]: when the merge
+        heights leave no such level, the level in this range whose partition agrees best
+        with the members, mean ARI; a number instead: that fixed level) and ``n_jobs``
+        (0: the members of a corpus of at least
         :data:`PARALLEL_MIN` segments are fitted in one worker process per usable core; the
         topics do not depend on it), ``fit_sample`` (6,000: above this many segments the
         PCA, the members, their consensus and the topic map are fitted on a seeded sample of
@@ -187,7 +189,7 @@ def default_params(n: int) -> dict[str, Any]:
         "consensus_max": CONSENSUS_MAX,
         "consensus_cut": [0.6, 0.9],
         "consensus_margin": 0.05,
-        "consensus_fallback": 0.7,
+        "consensus_fallback": [0.5, 0.95],
         "n_jobs": 0,
         "fit_sample": CONSENSUS_MAX,
     }
@@ -504,25 +506,59 @@ def _run_members(
 
 
 def _robust_cut(
-    heights: np.ndarray, lo: float, hi: float, min_margin: float = 0.05, fallback: float = 0.7
-) -> float:
-    """The dendrogram level at which the consensus is cut.
+    heights: np.ndarray,
+    lo: float,
+    hi: float,
+    min_margin: float = 0.05,
+    fallback: float | None = 0.7,
+) -> float | None:
+    """The highest dendrogram level in ``[lo, hi]`` at least ``min_margin`` from every merge.
 
-    The highest level in ``[lo, hi]`` that is at least ``min_margin`` away from every merge
-    height: no merge sits near the cut, so the Monte-Carlo error of the co-associations (the
+    No merge sits near such a cut, so the Monte-Carlo error of the co-associations (the
     members are random draws) cannot move a merge across it, and of the robust levels the
     coarsest is taken (a split that many members do not make is merged). When the merge
-    heights are dense everywhere in ``[lo, hi]`` (no level has that margin: a corpus with
-    a continuum of sub-topics), the fixed level ``fallback`` is used, so the cut does not
-    jump between equally narrow gaps.
+    heights are dense everywhere in ``[lo, hi]`` (a corpus with a continuum of sub-topics),
+    ``fallback`` is returned (``None``: the caller chooses; see :func:`_agreement_cut`).
     """
     h = np.unique(np.round(np.asarray(heights, dtype=np.float64), 9))
     if len(h) == 0:
-        return float(fallback)
+        return None if fallback is None else float(fallback)
     grid = np.round(np.arange(round(hi * 1000), round(lo * 1000) - 1, -1) / 1000.0, 3)
     margin = np.min(np.abs(grid[:, None] - h[None, :]), axis=1)
     ok = np.flatnonzero(margin >= min_margin - 1e-12)
-    return float(grid[ok[0]]) if len(ok) else float(fallback)
+    if len(ok):
+        return float(grid[ok[0]])
+    return None if fallback is None else float(fallback)
+
+
+def _ari_to_members(labels: np.ndarray, members: np.ndarray) -> float:
+    """Mean adjusted Rand index of ``labels`` with each member (outliers as one label)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    return float(np.mean([adjusted_rand_score(row, labels) for row in members]))
+
+
+def _agreement_cut(
+    Z: np.ndarray, members: np.ndarray, lo: float, hi: float, step: float = 0.01
+) -> tuple[float, float]:
+    """The level in ``[lo, hi]`` (a grid of ``step``) whose partition agrees best with the
+    members (highest mean ARI; ties: the higher level), and that agreement.
+
+    Used when the merges leave no robust gap: the partition that best represents the
+    ensemble (the "median partition" criterion of cluster ensembles) is a smooth function
+    of the members' distribution, so it moves little when another draw of members (another
+    CPU, another float) replaces them, whereas a fixed level can sit on a merge.
+    """
+    from scipy.cluster.hierarchy import fcluster
+
+    best = (-np.inf, hi)
+    for k in range(int(round(hi / step)), int(round(lo / step)) - 1, -1):
+        level = round(k * step, 6)
+        labels = fcluster(Z, t=level, criterion="distance")
+        score = _ari_to_members(labels, members)
+        if score > best[0] + 1e-12:
+            best = (score, level)
+    return float(best[1]), float(best[0])
 
 
 def consensus_partition(
@@ -530,7 +566,7 @@ def consensus_partition(
     *,
     cut: Sequence[float] = (0.6, 0.9),
     min_margin: float = 0.05,
-    fallback: float = 0.7,
+    fallback: float | Sequence[float] = (0.5, 0.95),
     max_size: int = CONSENSUS_MAX,
     random_state: int = 0,
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -538,8 +574,10 @@ def consensus_partition(
 
     The co-association of two segments is the share of members that put both in the same
     topic (outliers join nothing). Average-linkage clustering of ``1 - co-association`` is cut
-    at the highest level in ``cut`` that is at least ``min_margin`` from every merge, or at
-    ``fallback`` when there is no such level (:func:`_robust_cut`): a topic boundary is kept
+    at the highest level in ``cut`` that is at least ``min_margin`` from every merge
+    (:func:`_robust_cut`), or, when there is no such level, at the level of the ``fallback``
+    range whose partition agrees best with the members (:func:`_agreement_cut`): a topic
+    boundary is kept
     where most members agree and the number of topics does not hinge on a threshold that
     float noise can cross. Co-associations are integer counts, so the linkage sees
     exact values and breaks ties by segment order (never by float order).
@@ -557,8 +595,10 @@ def consensus_partition(
         Range of co-association distance in which the dendrogram is cut.
     min_margin : float, default 0.05
         Smallest distance between the cut and any merge height.
-    fallback : float, default 0.7
-        The cut when no level in ``cut`` has that margin.
+    fallback : (float, float) or float, default (0.5, 0.95)
+        When no level in ``cut`` has that margin: the range searched for the level whose
+        partition has the highest mean ARI with the members; a float is used as a fixed
+        level instead.
     max_size : int, default :data:`CONSENSUS_MAX`
     random_state : int, default 0
         Seeds the sample (only used when ``n > max_size``).
@@ -569,7 +609,9 @@ def consensus_partition(
         Consensus topics (arbitrary ids >= 0; see :func:`canonical_labels`).
     info : dict
         ``cut`` (the level used), ``margin`` (its distance to the nearest merge),
-        ``sample`` (segments in the co-association matrix).
+        ``sample`` (segments in the co-association matrix), ``rule`` (``"margin"``,
+        ``"agreement"`` or ``"fixed"``) and for the agreement rule ``agreement`` (the mean
+        ARI with the members).
 
     Examples
     --------
@@ -600,7 +642,14 @@ def consensus_partition(
     dist = apart / float(m)
     Z = linkage(dist, method="average")
     lo, hi = float(cut[0]), float(cut[1])
-    level = _robust_cut(Z[:, 2], lo, hi, min_margin, fallback)
+    level = _robust_cut(Z[:, 2], lo, hi, min_margin, None)
+    rule, agreement = "margin", None
+    if level is None:
+        if isinstance(fallback, (int, float)):
+            level, rule = float(fallback), "fixed"
+        else:
+            level, agreement = _agreement_cut(Z, sub, float(fallback[0]), float(fallback[1]))
+            rule = "agreement"
     margin = float(np.min(np.abs(Z[:, 2] - level))) if len(Z) else float("nan")
     sample_labels = fcluster(Z, t=level, criterion="distance").astype(np.int64) - 1
     labels = np.full(n, -1, dtype=np.int64)
@@ -621,7 +670,9 @@ def consensus_partition(
             votes[np.arange(len(rest)), lookup[row[rest] + 1]] += 1
         best = np.argmax(votes, axis=1)  # ties: the smaller topic id
         labels[rest] = np.where(best == k, -1, best)
-    info = {"cut": round(level, 6), "margin": round(margin, 6), "sample": int(ns)}
+    info = {"cut": round(level, 6), "margin": round(margin, 6), "sample": int(ns), "rule": rule}
+    if agreement is not None:
+        info["agreement"] = round(agreement, 6)
     return labels, info
 
 
@@ -889,7 +940,11 @@ def _consensus_topics(
         members,
         cut=tuple(p["consensus_cut"]),
         min_margin=float(p["consensus_margin"]),
-        fallback=float(p["consensus_fallback"]),
+        fallback=(
+            float(p["consensus_fallback"])
+            if isinstance(p["consensus_fallback"], (int, float))
+            else tuple(p["consensus_fallback"])
+        ),
         max_size=int(p["consensus_max"]),
         random_state=random_state,
     )

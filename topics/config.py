@@ -51,7 +51,9 @@ class TopicsConfig:
     into the topics, which makes them robust to float noise (see
     :func:`topics.cluster.consensus_partition`);
     ``context`` clusters each paragraph together with its neighbours' meaning; ``guided``
-    lets a codebook (when given) guide the clustering.
+    lets a codebook (when given) guide the clustering; above ``fit_sample`` modelled
+    paragraphs the topic stage is fitted on a seeded sample of that size and the others take
+    their nearest sampled neighbours' topic (0 = always fit on every paragraph).
     """
 
     sections: list[str] = field(default_factory=lambda: ["body", "abstract"])
@@ -60,6 +62,7 @@ class TopicsConfig:
     max_outliers: float = 0.05
     top_n_words: int = 10
     consensus_runs: int = 0
+    fit_sample: int = 6000
     align_languages: bool = True
     context: bool = True
     guided: bool = True

@@ -251,6 +251,7 @@ def fit_topics(
     groups: Sequence[object] | None = None,
     guide: np.ndarray | None = None,
     progress: bool = False,
+    fit_sample: int | None = None,
 ) -> FittedTopics:
     """Cluster segments into topics and describe each topic.
 
@@ -282,6 +283,10 @@ def fit_topics(
     guide : numpy.ndarray, shape (n, T), optional
         Codebook theme posterior that guides the clustering.
     progress : bool, default False
+    fit_sample : int, optional
+        Above this many segments the topic stage is fitted on a seeded sample of this size
+        and the other segments are assigned by their nearest sampled neighbours; 0 = fit on
+        every segment; ``None`` = the default of :func:`topics.cluster.default_params`.
 
     Returns
     -------
@@ -299,6 +304,8 @@ def fit_topics(
                        ("consensus_runs", consensus_runs)):  # fmt: skip
         if value:
             params[key] = int(value)
+    if fit_sample is not None:
+        params["fit_sample"] = int(fit_sample)
     bar = tqdm(total=2, desc="topics", unit="step", disable=not progress)
     runs = cluster.resolve_params(len(texts), params)["consensus_runs"]
     bar.set_postfix_str(f"clustering ({runs} consensus members)")

@@ -461,6 +461,7 @@ def _topics(cfg, vectors, texts, languages, groups, themed: _Themed | None, prog
         n_neighbors=cfg.topics.n_neighbors,
         max_outliers=cfg.topics.max_outliers,
         consensus_runs=cfg.topics.consensus_runs,
+        fit_sample=cfg.topics.fit_sample,
         align=cfg.topics.align_languages,
         groups=groups if cfg.topics.context else None,
         guide=guide,
