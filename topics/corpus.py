@@ -209,47 +209,12 @@ def load_corpus(folder: str | Path, *, strict: bool = False) -> LoadedCorpus:
         )
 
     has_table = (root / CORPUS_TABLE).is_file()
-    if has_table:
-        table = _read_table(root)
-        meta_cols = [c for c in table.columns if c not in ("file", "doc_id")]
-        entries = [
-            (i + 1, rec["file"], rec["doc_id"], {c: rec[c] for c in meta_cols if rec[c] != ""})
-            for i, rec in enumerate(table.to_dict("records"))
-        ]
-    else:
-        meta_cols = []
-        entries = [(None, rel, _default_doc_id(rel), {}) for rel in _iter_folder(root)]
-
+    entries, meta_cols = _entries(root, has_table)
     for row, rel, doc_id, meta in entries:
-        if rel == "":
-            skip(InputFileError("(blank)", "missing", "the `file` cell is empty; fill it in.", row))
-            continue
-        path = _resolve(root, rel)
-        if path is None or PurePosixPath(rel).is_absolute():
-            skip(
-                InputFileError(
-                    rel,
-                    "outside-corpus",
-                    "refused: the path leads outside the corpus folder. List only files "
-                    "inside the folder, with paths relative to it.",
-                    row,
-                )
-            )
-            continue
-        if not path.is_file():
-            skip(
-                InputFileError(
-                    rel,
-                    "missing",
-                    "listed in corpus.csv but not found; fix the path or remove the row.",
-                    row,
-                )
-            )
-            continue
         try:
-            text, encoding, digest = _readers.read_document(path)
+            text, encoding, digest = _read_entry(root, rel, row)
         except InputFileError as err:
-            skip(InputFileError(rel, err.reason, err.args[0].split(": ", 1)[-1], row))
+            skip(err)
             continue
         documents.append(
             Document(
@@ -274,6 +239,53 @@ def load_corpus(folder: str | Path, *, strict: bool = False) -> LoadedCorpus:
         metadata_columns=meta_cols,
         has_table=has_table,
     )
+
+
+def _entries(root: Path, has_table: bool) -> tuple[list[tuple], list[str]]:
+    """The documents to read, ``(row, file, doc_id, metadata)`` (``row`` of ``corpus.csv``,
+    None without one), and the metadata column names.
+    """
+    if not has_table:
+        return [(None, rel, _default_doc_id(rel), {}) for rel in _iter_folder(root)], []
+    table = _read_table(root)
+    meta_cols = [c for c in table.columns if c not in ("file", "doc_id")]
+    entries = [
+        (i + 1, rec["file"], rec["doc_id"], {c: rec[c] for c in meta_cols if rec[c] != ""})
+        for i, rec in enumerate(table.to_dict("records"))
+    ]
+    return entries, meta_cols
+
+
+def _read_entry(root: Path, rel: str, row: int | None) -> tuple[str, str, str]:
+    """Text, encoding and hash of the file ``rel`` of the corpus folder ``root``.
+
+    Raises
+    ------
+    InputFileError
+        Blank, outside the folder, missing or unreadable (``row``: its ``corpus.csv`` row).
+    """
+    if rel == "":
+        raise InputFileError("(blank)", "missing", "the `file` cell is empty; fill it in.", row)
+    path = _resolve(root, rel)
+    if path is None or PurePosixPath(rel).is_absolute():
+        raise InputFileError(
+            rel,
+            "outside-corpus",
+            "refused: the path leads outside the corpus folder. List only files "
+            "inside the folder, with paths relative to it.",
+            row,
+        )
+    if not path.is_file():
+        raise InputFileError(
+            rel,
+            "missing",
+            "listed in corpus.csv but not found; fix the path or remove the row.",
+            row,
+        )
+    try:
+        return _readers.read_document(path)
+    except InputFileError as err:
+        raise InputFileError(rel, err.reason, err.args[0].split(": ", 1)[-1], row) from None
 
 
 def _cell(value: object) -> str:

@@ -421,18 +421,9 @@ def effects(
         raise TopicsError("segments must be a DataFrame with a 'doc_id' column")
     segments = segments.reset_index(drop=True)
     tables = _fit_formula(
-        segments,
-        formula,
-        kind,
-        probs,
-        n_draws=n_draws,
-        confidence=confidence,
-        random_state=random_state,
-        weights=weights,
-        se=se,
-        min_df=min_df,
-        grid_size=grid_size,
-    )
+        segments, formula, kind, probs, n_draws=n_draws, confidence=confidence,
+        random_state=random_state, weights=weights, se=se, min_df=min_df, grid_size=grid_size,
+    )  # fmt: skip
     return EffectsResult(*tables)
 
 
@@ -518,7 +509,6 @@ def write_effects(
     dict of str to pandas.DataFrame
         The new effects rows per kind.
     """
-    import os
     from pathlib import Path
 
     from topics.result import Result
@@ -540,30 +530,7 @@ def write_effects(
             probs=probs if kind == "theme" else None,
             **options,
         )
-    names = {
-        "effects": ("effect_estimates", EFFECT_COLUMNS),
-        "effects_predicted": ("effect_predictions", PREDICTED_COLUMNS),
-        "effects_contrasts": ("effect_contrasts", CONTRAST_COLUMNS),
-    }
-    for (file, (attr, cols)), part in zip(
-        names.items(), ("effects", "predicted", "contrasts"), strict=True
-    ):
-        old = getattr(result, attr)
-        frames = []
-        if old is not None and len(old):
-            same = old["formula"].astype(str).eq(_m.formula_rhs(formula)) & old["kind"].isin(
-                list(new)
-            )
-            frames.append(old.loc[~same, [c for c in cols if c in old.columns]])
-        frames += [getattr(r, part) for r in new.values()]
-        table = (
-            pd.concat([f for f in frames if len(f)], ignore_index=True)
-            if any(len(f) for f in frames)
-            else pd.DataFrame(columns=cols)
-        )
-        tmp = run_dir / f".{file}.csv.tmp"
-        table.to_csv(tmp, index=False, lineterminator="\n")
-        os.replace(tmp, run_dir / f"{file}.csv")
+    _replace_rows(run_dir, result, _m.formula_rhs(formula), new)
     if (run_dir / "report.html").exists():
         from topics.report import write_report
 
@@ -631,3 +598,33 @@ def prevalence_over_time(
     table["year"] = table["group"].astype(int)
     table["sparse"] = table["n_docs"] < SPARSE_YEAR_DOCS
     return table.sort_values(["kind", "year"], kind="stable").reset_index(drop=True)
+
+
+def _replace_rows(run_dir, result, rhs: str, new: dict[str, EffectsResult]) -> None:
+    """Replace the rows of formula ``rhs`` and the kinds of ``new`` in the run folder's
+    effects tables (other rows kept), each file atomically.
+    """
+    import os
+
+    names = {
+        "effects": ("effect_estimates", EFFECT_COLUMNS),
+        "effects_predicted": ("effect_predictions", PREDICTED_COLUMNS),
+        "effects_contrasts": ("effect_contrasts", CONTRAST_COLUMNS),
+    }
+    for (file, (attr, cols)), part in zip(
+        names.items(), ("effects", "predicted", "contrasts"), strict=True
+    ):
+        old = getattr(result, attr)
+        frames = []
+        if old is not None and len(old):
+            same = old["formula"].astype(str).eq(rhs) & old["kind"].isin(list(new))
+            frames.append(old.loc[~same, [c for c in cols if c in old.columns]])
+        frames += [getattr(r, part) for r in new.values()]
+        table = (
+            pd.concat([f for f in frames if len(f)], ignore_index=True)
+            if any(len(f) for f in frames)
+            else pd.DataFrame(columns=cols)
+        )
+        tmp = run_dir / f".{file}.csv.tmp"
+        table.to_csv(tmp, index=False, lineterminator="\n")
+        os.replace(tmp, run_dir / f"{file}.csv")

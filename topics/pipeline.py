@@ -88,6 +88,9 @@ def run(
 ) -> Result:
     """Run the whole pipeline: the one entry point for notebooks and the command line.
 
+    This function is long because its docstring documents every argument of the entry
+    point; its code is a composition of stage calls.
+
     Parameters
     ----------
     corpus : str, pathlib.Path, pandas.DataFrame or RunConfig
@@ -156,23 +159,13 @@ def run(
         timings["effects_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t_all
     result = Result(
-        segments=segments,
-        documents=ingested.documents,
-        topics=fitted.table,
-        topic_words=fitted.words,
-        themes=themes_table,
-        prevalence=prevalence,
-        differences=differences,
-        coded=None if themed is None else themed.coded,
+        segments=segments, documents=ingested.documents, topics=fitted.table,
+        topic_words=fitted.words, themes=themes_table, prevalence=prevalence,
+        differences=differences, coded=None if themed is None else themed.coded,
         manifest=_manifest(cfg, ingested, idx, languages, emb, fitted, themed, caught, timings),
-        config=cfg.to_dict(),
-        similarity=fitted.similarity,
-        embeddings=emb.store,
-        theme_probs=theme_probs,
-        prevalence_by_year=by_year,
-        model=fitted.data(),
-        corpus=frame,
-    )
+        config=cfg.to_dict(), similarity=fitted.similarity, embeddings=emb.store,
+        theme_probs=theme_probs, prevalence_by_year=by_year, model=fitted.data(), corpus=frame,
+    )  # fmt: skip
     if effect_tables is not None:
         result.effect_estimates = effect_tables.effects
         result.effect_predictions = effect_tables.predicted
