@@ -269,8 +269,9 @@ def _add_effects(result: Result) -> None:
     result.effect_contrasts = fitted.contrasts
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def result() -> Result:
+    """Built once for this module: figures never modify a result (asserted below)."""
     return make_result()[0]
 
 
@@ -407,9 +408,11 @@ def test_all_figures_skips_missing_data(tmp_path):
 
 
 def test_figures_do_not_modify_result(result):
-    before = result.segments.copy()
+    names = ("segments", "topics", "topic_words", "themes", "prevalence", "differences")
+    before = {name: getattr(result, name).copy() for name in names}
     figures.all_figures(result)
-    pd.testing.assert_frame_equal(result.segments, before)
+    for name in names:
+        pd.testing.assert_frame_equal(getattr(result, name), before[name], obj=name)
 
 
 def test_labels_are_shown_as_they_are(result):
