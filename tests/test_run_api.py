@@ -239,3 +239,26 @@ def test_bertopic_on_a_saved_and_reloaded_run(small_run_dir):
     assert loaded.get_topic_info()["Count"].tolist() == info["Count"].tolist()
     assert loaded.topic_embeddings_.shape == model.topic_embeddings_.shape
     assert [w for w, _ in loaded.get_topic(0)] == first["word"].tolist()
+
+
+def test_every_saved_table_has_the_columns_of_the_schema(small_run_dir):
+    """One schema names the columns of every table a run saves (metadata and per-language
+    word columns follow the named ones).
+    """
+    from topics import schema
+
+    frame, _ = small_corpus()
+    metadata = [c for c in frame.columns if c not in ("text", "doc_id")]
+    expected = {
+        "segments.csv": schema.SEGMENT_COLUMNS + metadata + schema.MODEL_COLUMNS,
+        "topics.csv": schema.TOPIC_COLUMNS,
+        "topic_words.csv": schema.TOPIC_WORD_COLUMNS,
+        "prevalence.csv": schema.PREVALENCE_COLUMNS,
+        "differences.csv": schema.DIFFERENCE_COLUMNS,
+    }
+    for name, columns in expected.items():
+        head = pd.read_csv(small_run_dir / name, nrows=0).columns.tolist()
+        extra = head[len(columns) :]
+        assert head[: len(columns)] == list(columns), name
+        assert name == "topics.csv" or not extra, (name, extra)
+        assert all(c.startswith("words_") for c in extra), (name, extra)
