@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import pytest
 
 from topics import _style, figures
+from topics.labels import topic_labels
 from topics.model import ModelData
 from topics.result import Result
 
@@ -71,9 +72,8 @@ def make_result(tmp_path: Path | None = None, *, seed: int = 0) -> tuple[Result,
     topic_col = pd.Series(pd.NA, index=seg.index, dtype="Int64")
     topic_col[modelled] = topic
     seg["topic"] = topic_col
-    labels = {-1: "outliers"} | {
-        k: f"{k}_" + "_".join(TOPIC_WORDS[k].split(", ")[:3]) for k in range(4)
-    }
+    # labels as a run makes them (topics.labels), never "<id>_word_word" strings
+    labels = topic_labels({-1: []} | {k: TOPIC_WORDS[k].split(", ") for k in range(4)})
     seg["topic_label"] = [labels[int(k)] if pd.notna(k) else "" for k in seg["topic"]]
     centres = np.array([[0, 0], [5, 0], [0, 5], [5, 5], [2.5, 2.5]], dtype=float)
     seg["x"] = np.nan
@@ -269,8 +269,9 @@ def _add_effects(result: Result) -> None:
     result.effect_contrasts = fitted.contrasts
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def result() -> Result:
+    """Built once for this module: figures never modify a result (asserted below)."""
     return make_result()[0]
 
 
@@ -407,6 +408,21 @@ def test_all_figures_skips_missing_data(tmp_path):
 
 
 def test_figures_do_not_modify_result(result):
-    before = result.segments.copy()
+    names = ("segments", "topics", "topic_words", "themes", "prevalence", "differences")
+    before = {name: getattr(result, name).copy() for name in names}
     figures.all_figures(result)
-    pd.testing.assert_frame_equal(result.segments, before)
+    for name in names:
+        pd.testing.assert_frame_equal(getattr(result, name), before[name], obj=name)
+
+
+def test_labels_are_shown_as_they_are(result):
+    """Labels are plain text: none is parsed back (issue 15 forbids ``<id>_word_word``)."""
+    assert _style.short_label(3, "3_ICT_schools") == "3_ICT_schools"
+    assert _style.short_label(0, "ICT (schools) · мугалим") == "ICT (schools) · мугалим"
+    assert _style.short_label(0, float("nan")) == "" and _style.short_label(0, pd.NA) == ""
+    labels = result.topics.set_index("topic")["label"]
+    assert all("_" not in str(v) for v in labels)  # the fixture's labels are real labels
+    names = figures.topic_similarity(result).to_dict()["data"][0]["y"]
+    assert [t.split(": ", 1)[1] for t in names] == [
+        _style.plain(labels[k], 20) for k in sorted(labels.index) if k >= 0
+    ]

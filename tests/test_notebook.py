@@ -19,6 +19,16 @@ def test_explore_notebook_runs():
     assert not [o for o in outputs if o.get("output_type") == "error"]
     # The figures display inline as plotly output.
     assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs)
+    # It uses the entry point, then continues in BERTopic with one of its visualisations.
+    code = {i: "".join(c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code"}
+    assert any("topics.run(" in src for src in code.values())
+    handed = [i for i, src in code.items() if ".bertopic()" in src]
+    assert handed, "the notebook never calls result.bertopic()"
+    shown = [i for i, src in code.items() if i >= handed[0] and ".visualize_" in src]
+    assert shown, "no BERTopic visualisation after result.bertopic()"
+    assert any(
+        "application/vnd.plotly.v1+json" in o.get("data", {}) for o in nb.cells[shown[0]].outputs
+    )
 
 
 @pytest.mark.slow

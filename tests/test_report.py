@@ -13,12 +13,13 @@ from topics import figures
 from topics.report import render_report, write_report
 
 
-@pytest.fixture
-def run_dir(tmp_path) -> Path:
-    return make_result(tmp_path)[1]
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    """The fixture run saved once for this module; tests only read it."""
+    return make_result(tmp_path_factory.mktemp("report"))[1]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def report(run_dir) -> tuple[Path, str]:
     path = write_report(run_dir)
     return path, path.read_text("utf-8")

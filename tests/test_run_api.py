@@ -62,7 +62,8 @@ def test_run_on_a_dataframe_with_precomputed_embeddings(small_run):
     assert adjusted_rand_score(frame["planted"], seg["topic"].astype(int)) > 0.9
     assert small_run.manifest["embeddings"]["source"].startswith("precomputed")
     assert set(small_run.prevalence["by"]) == {"focus"}
-    assert small_run.config["corpus"] == ""  # a DataFrame has no path
+    assert small_run.config["corpus"] == ""  # a DataFrame has no path until saved
+    assert small_run.config["ingest"]["split"] is False  # one paragraph per row, recorded
 
 
 def _files(folder):
@@ -95,6 +96,41 @@ def test_save_load_save_round_trip(small_run, small_run_dir, tmp_path):
     assert np.allclose(back.similarity, small_run.similarity, atol=1e-6)
     assert back.model.ctfidf_words == small_run.model.ctfidf_words
     assert (small_run_dir / "report.html").exists() and (small_run_dir / "model").is_dir()
+
+
+def test_a_dataframe_run_is_redone_from_its_folder(small_run, small_run_dir, tmp_path):
+    """The DataFrame is saved as corpus.parquet, which the saved config names: `topics
+    verify` and `topics run --config RUN/config.toml` redo the run from the folder alone.
+    """
+    import tomllib
+
+    from topics.cli import main as cli_main
+    from topics.verify import verify
+
+    cfg = tomllib.loads((small_run_dir / "config.toml").read_text("utf-8"))
+    assert cfg["corpus"] == "corpus.parquet" and cfg["ingest"]["split"] is False
+    saved = pd.read_parquet(small_run_dir / "corpus.parquet")
+    frame, _ = small_corpus()
+    assert saved["doc_id"].tolist() == frame["doc_id"].tolist()
+    assert saved["text"].tolist() == frame["text"].tolist()
+    assert saved["year"].tolist() == frame["year"].astype(str).tolist()  # as in a corpus.csv
+    pd.testing.assert_frame_equal(topics.load(small_run_dir).corpus, small_run.corpus)
+    report = verify(small_run_dir)
+    assert set(report.table()["status"]) == {"identical"}, report.table()
+    assert report.embeddings.startswith("saved embeddings")
+    rerun = tmp_path / "rerun"
+    config = str(small_run_dir / "config.toml")
+    assert cli_main(["run", "--config", config, "--out", str(rerun), "--no-report", "--quiet"]) == 0
+    for name in ("segments.csv", "topics.csv", "prevalence.csv", "corpus.parquet"):
+        assert (rerun / name).read_bytes() == (small_run_dir / name).read_bytes(), name
+
+
+def test_a_saved_corpus_table_is_checked(tmp_path):
+    frame, _ = small_corpus(n_per_topic=3)
+    with pytest.raises(TopicsError, match="corpus table not found"):
+        topics.run(RunConfig(corpus=str(tmp_path / "corpus.parquet")))
+    with pytest.raises(TopicsError, match="split = false applies to a DataFrame corpus only"):
+        topics.run(SEEDS, split=False)
 
 
 def test_save_refuses_an_existing_folder_and_is_atomic(small_run, small_run_dir):
@@ -205,3 +241,26 @@ def test_bertopic_on_a_saved_and_reloaded_run(small_run_dir):
     assert loaded.get_topic_info()["Count"].tolist() == info["Count"].tolist()
     assert loaded.topic_embeddings_.shape == model.topic_embeddings_.shape
     assert [w for w, _ in loaded.get_topic(0)] == first["word"].tolist()
+
+
+def test_every_saved_table_has_the_columns_of_the_schema(small_run_dir):
+    """One schema names the columns of every table a run saves (metadata and per-language
+    word columns follow the named ones).
+    """
+    from topics import schema
+
+    frame, _ = small_corpus()
+    metadata = [c for c in frame.columns if c not in ("text", "doc_id")]
+    expected = {
+        "segments.csv": schema.SEGMENT_COLUMNS + metadata + schema.MODEL_COLUMNS,
+        "topics.csv": schema.TOPIC_COLUMNS,
+        "topic_words.csv": schema.TOPIC_WORD_COLUMNS,
+        "prevalence.csv": schema.PREVALENCE_COLUMNS,
+        "differences.csv": schema.DIFFERENCE_COLUMNS,
+    }
+    for name, columns in expected.items():
+        head = pd.read_csv(small_run_dir / name, nrows=0).columns.tolist()
+        extra = head[len(columns) :]
+        assert head[: len(columns)] == list(columns), name
+        assert name == "topics.csv" or not extra, (name, extra)
+        assert all(c.startswith("words_") for c in extra), (name, extra)

@@ -152,3 +152,28 @@ def test_assign_themes_threshold_and_naming():
     names = name_topics([0, 0, 1, 2], ["a", "", "b", "b"], min_share=0.5)
     assert names[0] == "a"
     assert sorted([names[1], names[2]]) == ["b", "b (2)"]
+
+
+def test_topic_to_theme_is_data_even_for_names_with_parentheses():
+    """A theme called "ICT (schools)" names its topics and lists them in the themes table:
+    the topic -> theme map is data, never recovered by splitting labels on " (".
+    """
+    from topics.schema import THEME_COLUMNS
+    from topics.themes import themes_table, topic_themes
+
+    topics = [0, 0, 0, 1, 1, 2, 2, -1]
+    theme = ["ICT (schools)"] * 3 + ["gender (rural)"] * 2 + ["ICT (schools)"] * 2 + [""]
+    assert topic_themes(topics, theme) == {
+        0: "ICT (schools)",
+        1: "gender (rural)",
+        2: "ICT (schools)",
+    }
+    names = name_topics(topics, theme)
+    assert names == {0: "ICT (schools)", 2: "ICT (schools) (2)", 1: "gender (rural)"}
+    codebook = [Theme("ICT (schools)"), Theme("gender (rural)"), Theme("unused (none)")]
+    table = themes_table(codebook, theme, topic_themes(topics, theme)).set_index("theme")
+    assert list(table.reset_index().columns) == THEME_COLUMNS
+    assert table.loc["ICT (schools)", "topics"] == "0, 2"
+    assert table.loc["gender (rural)", "topics"] == "1"
+    assert table.loc["unused (none)", "topics"] == ""
+    assert table["n_segments"].tolist() == [5, 2, 0]

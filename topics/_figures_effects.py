@@ -260,42 +260,10 @@ def effect_trends(
                 (t["label"].astype(str) == item)
                 & (t["moderator_value"].fillna("").astype(str) == group)
             ]
-            x = pd.to_numeric(g["value"]).to_numpy()
-            col = color_for(gi)
             name = f"{moderator} = {group}" if moderator else "predicted share"
-            fig.add_trace(
-                go.Scatter(
-                    x=np.r_[x, x[::-1]],
-                    y=np.r_[g["ci_high"].to_numpy(float), g["ci_low"].to_numpy(float)[::-1]],
-                    mode="lines",
-                    fill="toself",
-                    fillcolor=col,
-                    opacity=0.18,
-                    line={"width": 0},
-                    hoverinfo="skip",
-                    showlegend=False,
-                    legendgroup=name,
-                ),
-                row=r,
-                col=c,
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=g["share"],
-                    mode="lines",
-                    line={"color": col, "width": 2},
-                    name=plain(name),
-                    legendgroup=name,
-                    showlegend=ii == 0 and bool(moderator),
-                    customdata=np.column_stack([g["ci_low"], g["ci_high"], g["n_docs"]]),
-                    hovertemplate=f"{plain(covariate)} %{{x}}: %{{y:.1%}} "
-                    "(%{customdata[0]:.1%}–%{customdata[1]:.1%}); "
-                    "%{customdata[2]} documents at this value<extra></extra>",
-                ),
-                row=r,
-                col=c,
-            )
+            legend = ii == 0 and bool(moderator)
+            for trace in _trend_traces(g, covariate, name, color_for(gi), legend=legend):
+                fig.add_trace(trace, row=r, col=c)
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     _note(fig, f"{_hover_method(t)}. Bands: intervals of the predicted share.")
     by = f" by {moderator}" if moderator else ""
@@ -308,6 +276,37 @@ def effect_trends(
     )
     fig.update_layout(margin={"b": 95, "t": 70})
     return fig
+
+
+def _trend_traces(g: pd.DataFrame, covariate: str, name: str, col: str, *, legend: bool):
+    """The band and the line of one item's predicted share over ``covariate`` (one group)."""
+    x = pd.to_numeric(g["value"]).to_numpy()
+    band = go.Scatter(
+        x=np.r_[x, x[::-1]],
+        y=np.r_[g["ci_high"].to_numpy(float), g["ci_low"].to_numpy(float)[::-1]],
+        mode="lines",
+        fill="toself",
+        fillcolor=col,
+        opacity=0.18,
+        line={"width": 0},
+        hoverinfo="skip",
+        showlegend=False,
+        legendgroup=name,
+    )
+    line = go.Scatter(
+        x=x,
+        y=g["share"],
+        mode="lines",
+        line={"color": col, "width": 2},
+        name=plain(name),
+        legendgroup=name,
+        showlegend=legend,
+        customdata=np.column_stack([g["ci_low"], g["ci_high"], g["n_docs"]]),
+        hovertemplate=f"{plain(covariate)} %{{x}}: %{{y:.1%}} "
+        "(%{customdata[0]:.1%}–%{customdata[1]:.1%}); "
+        "%{customdata[2]} documents at this value<extra></extra>",
+    )
+    return band, line
 
 
 def prevalence_over_time(
@@ -353,34 +352,7 @@ def prevalence_over_time(
     )
     for ii, item in enumerate(items):
         g = t[t["label"].astype(str) == item].sort_values("year")
-        share = g["share"].to_numpy(float)
-        sparse = g["sparse"].astype(bool).to_numpy()
-        fig.add_trace(
-            go.Scatter(
-                x=g["year"].astype(int),
-                y=share,
-                mode="lines+markers",
-                line={"color": color_for(0), "width": 1},
-                marker={
-                    "symbol": np.where(sparse, "circle-open", "circle"),
-                    "size": 7,
-                    "color": color_for(0),
-                },
-                error_y={
-                    "type": "data",
-                    "array": np.nan_to_num(g["ci_high"].to_numpy(float) - share),
-                    "arrayminus": np.nan_to_num(share - g["ci_low"].to_numpy(float)),
-                },
-                customdata=np.column_stack(
-                    [g["n_docs"], g["method"].map(plain), np.where(sparse, "sparse year", "")]
-                ),
-                hovertemplate="%{x}: %{y:.1%}, %{customdata[0]} documents %{customdata[2]}"
-                "<br>%{customdata[1]}<extra></extra>",
-                showlegend=False,
-            ),
-            row=ii // cols + 1,
-            col=ii % cols + 1,
-        )
+        fig.add_trace(_year_trace(g), row=ii // cols + 1, col=ii % cols + 1)
     fig.update_xaxes(tickvals=years, ticktext=ticks, tickfont={"size": 8})
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     _note(
@@ -397,6 +369,34 @@ def prevalence_over_time(
     )
     fig.update_layout(margin={"b": 95, "t": 70})
     return fig
+
+
+def _year_trace(g: pd.DataFrame) -> go.Scatter:
+    """One item's share per year with its intervals; sparse years as open markers."""
+    share = g["share"].to_numpy(float)
+    sparse = g["sparse"].astype(bool).to_numpy()
+    return go.Scatter(
+        x=g["year"].astype(int),
+        y=share,
+        mode="lines+markers",
+        line={"color": color_for(0), "width": 1},
+        marker={
+            "symbol": np.where(sparse, "circle-open", "circle"),
+            "size": 7,
+            "color": color_for(0),
+        },
+        error_y={
+            "type": "data",
+            "array": np.nan_to_num(g["ci_high"].to_numpy(float) - share),
+            "arrayminus": np.nan_to_num(share - g["ci_low"].to_numpy(float)),
+        },
+        customdata=np.column_stack(
+            [g["n_docs"], g["method"].map(plain), np.where(sparse, "sparse year", "")]
+        ),
+        hovertemplate="%{x}: %{y:.1%}, %{customdata[0]} documents %{customdata[2]}"
+        "<br>%{customdata[1]}<extra></extra>",
+        showlegend=False,
+    )
 
 
 def _numeric(t: pd.DataFrame) -> bool:

@@ -59,6 +59,33 @@ def decode_text(data: bytes, path: Path) -> tuple[str, str]:
     tuple of (str, str)
         The text and the encoding's name.
     """
+    decoded = _decode_bom(data, path) or _decode_utf16(data)
+    if decoded is not None:
+        return decoded
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data[:4096]:
+        raise _fail(
+            path,
+            "binary",
+            "looks like a binary file (it contains NUL bytes), not text; remove it from the "
+            "corpus or convert it to a supported format",
+        )
+    decoded = _decode_cyrillic(data) or _decode_guess(data)
+    if decoded is not None:
+        return decoded
+    raise _fail(
+        path,
+        "undecodable",
+        "cannot tell its text encoding (tried UTF-8, UTF-16, cp1251, KOI8-R); "
+        "save it as UTF-8 and retry",
+    )
+
+
+def _decode_bom(data: bytes, path: Path) -> tuple[str, str] | None:
+    """Text and encoding by a byte-order mark; None without one."""
     for bom, enc in (
         (codecs.BOM_UTF32_LE, "utf-32"),
         (codecs.BOM_UTF32_BE, "utf-32"),
@@ -73,30 +100,34 @@ def decode_text(data: bytes, path: Path) -> tuple[str, str]:
                 raise _fail(
                     path, "undecodable", f"starts with a {enc} byte-order mark but is not {enc}"
                 ) from exc
+    return None
+
+
+def _decode_utf16(data: bytes) -> tuple[str, str] | None:
+    """Text and encoding of UTF-16 without a byte-order mark; None if it does not look so.
+
+    The high byte of every ASCII and Cyrillic character is 0x00 or 0x04, so one byte parity
+    is almost all small values. (Such bytes also decode as "valid" UTF-8 control
+    characters, so this check must come before UTF-8.)
+    """
     sample = data[:4096]
-    if len(sample) >= 4:
-        # UTF-16 without BOM: the high byte of every ASCII and Cyrillic character is 0x00 or
-        # 0x04, so one byte parity is almost all small values. (Such bytes also decode as
-        # "valid" UTF-8 control characters, so this check must come before UTF-8.)
-        even = sum(b < 9 for b in sample[0::2]) / len(sample[0::2])
-        odd = sum(b < 9 for b in sample[1::2]) / len(sample[1::2])
-        if max(even, odd) > 0.3 and min(even, odd) < 0.05:
-            enc = "utf-16-le" if odd > even else "utf-16-be"
-            try:
-                return data.decode(enc), enc
-            except UnicodeDecodeError:
-                pass
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if b"\x00" in sample:
-        raise _fail(
-            path,
-            "binary",
-            "looks like a binary file (it contains NUL bytes), not text; remove it from the "
-            "corpus or convert it to a supported format",
-        )
+    if len(sample) < 4:
+        return None
+    even = sum(b < 9 for b in sample[0::2]) / len(sample[0::2])
+    odd = sum(b < 9 for b in sample[1::2]) / len(sample[1::2])
+    if max(even, odd) > 0.3 and min(even, odd) < 0.05:
+        enc = "utf-16-le" if odd > even else "utf-16-be"
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            pass
+    return None
+
+
+def _decode_cyrillic(data: bytes) -> tuple[str, str] | None:
+    """Text and encoding as cp1251 or KOI8-R, told apart by letter case; None if neither
+    gives mostly Cyrillic, mostly lowercase text.
+    """
     candidates = []
     for enc in ("cp1251", "koi8_r"):
         try:
@@ -109,6 +140,11 @@ def decode_text(data: bytes, path: Path) -> tuple[str, str]:
         score, enc, text = max(candidates)
         if score >= 0.5:
             return text, enc
+    return None
+
+
+def _decode_guess(data: bytes) -> tuple[str, str] | None:
+    """Text and encoding guessed by charset-normalizer; None when it finds nothing clean."""
     try:
         from charset_normalizer import from_bytes
 
@@ -119,12 +155,7 @@ def decode_text(data: bytes, path: Path) -> tuple[str, str]:
         text = str(best)
         if len(_CONTROL.findall(text)) <= 0.01 * max(1, len(text)):
             return text, best.encoding
-    raise _fail(
-        path,
-        "undecodable",
-        "cannot tell its text encoding (tried UTF-8, UTF-16, cp1251, KOI8-R); "
-        "save it as UTF-8 and retry",
-    )
+    return None
 
 
 def _read_plain(path: Path, data: bytes) -> tuple[str, str]:

@@ -245,16 +245,20 @@ def topic_table(result: Result) -> pd.DataFrame:
 
 
 def short_label(topic: object, label: object) -> str:
-    """A topic label without its ``"<id>_"`` prefix and with spaces for underscores.
+    """The label of topic ``topic`` as display text (``""`` when missing).
 
-    >>> short_label(3, "3_мугалим_даярдоо_курс")
-    'мугалим даярдоо курс'
+    Labels are plain text (:func:`topics.labels.topic_labels`: a theme name or words joined
+    by ``" · "``), never ``"<id>_word_word"`` strings, so nothing is stripped or replaced:
+    a label is shown as it is.
+
+    >>> short_label(3, "мугалим · даярдоо · курс")
+    'мугалим · даярдоо · курс'
+    >>> short_label(3, "3_ICT_schools")
+    '3_ICT_schools'
     """
-    s = "" if label is None or (isinstance(label, float) and label != label) else str(label)
-    prefix = f"{topic}_"
-    if s.startswith(prefix):
-        s = s[len(prefix) :].replace("_", " ")
-    return s
+    if label is None or (isinstance(label, float) and label != label) or label is pd.NA:
+        return ""
+    return str(label)
 
 
 def topic_labels(result: Result) -> dict[int, str]:

@@ -152,18 +152,7 @@ def sample_sheet(
         raise TopicsError(f"--by must be 'theme' or 'topic', not {by!r}")
     if n < 1 or coders < 1:
         raise TopicsError("--n and --coders must be at least 1")
-    seg = result.segments
-    if "topic" not in seg:
-        raise TopicsError("this run has no modelled paragraphs; sample from a `topics run`")
-    pool = seg[seg["topic"].notna()].copy()
-    if by == "theme":
-        if result.themes is None:
-            raise TopicsError(
-                "this run has no codebook themes; use --by topic, or rerun with --themes"
-            )
-        key = pool["theme"].fillna("").astype(str)
-    else:
-        key = pool["topic"].astype(int).astype(str)
+    pool, key = _strata(result, by)
     values = sorted(key.unique())
     rng = np.random.default_rng(random_state)
     sizes = np.array([(key == v).sum() for v in values])
@@ -202,6 +191,26 @@ def sample_sheet(
     design["by"] = by
     design["random_state"] = random_state
     design["run_sha256"] = run_sha256
+    return Sheet(rows=rows, codebook=_sheet_codebook(result), design=design)
+
+
+def _strata(result: Result, by: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The modelled paragraphs and the stratum (theme or topic) of each."""
+    seg = result.segments
+    if "topic" not in seg:
+        raise TopicsError("this run has no modelled paragraphs; sample from a `topics run`")
+    pool = seg[seg["topic"].notna()].copy()
+    if by == "theme":
+        if result.themes is None:
+            raise TopicsError(
+                "this run has no codebook themes; use --by topic, or rerun with --themes"
+            )
+        return pool, pool["theme"].fillna("").astype(str)
+    return pool, pool["topic"].astype(int).astype(str)
+
+
+def _sheet_codebook(result: Result) -> pd.DataFrame:
+    """The codebook worksheet: the run's themes and ``none``."""
     if result.themes is not None:
         cb = result.themes[["theme", "description", "keywords"]].copy()
     else:
@@ -210,7 +219,7 @@ def sample_sheet(
         [cb, pd.DataFrame([{"theme": NONE, "description": "no theme fits", "keywords": ""}])],
         ignore_index=True,
     )
-    return Sheet(rows=rows, codebook=cb.fillna(""), design=design)
+    return cb.fillna("")
 
 
 def _side(path: Path, what: str) -> Path:
@@ -395,6 +404,23 @@ def read_codes(
         r = missing[(missing[cols] != "").any(axis=1)].iloc[0]
         raise TopicsError(f"{path}, {where} {r['row']}: a code without a segment_id")
     df = df[df["segment_id"] != ""]
+    _check_segment_ids(df, path, segment_ids)
+    uncoded = df[(df[cols] == "").all(axis=1)]
+    if len(uncoded) and len(empty) < len(cols):
+        rows = ", ".join(str(r) for r in uncoded["row"].head(10))
+        more = "" if len(uncoded) <= 10 else f" and {len(uncoded) - 10} more"
+        warnings.warn(
+            f"{path}: {len(uncoded)} row(s) without a code skipped ({where}s {rows}{more})",
+            TopicsWarning,
+            stacklevel=2,
+        )
+    df = df[(df[cols] != "").any(axis=1)]
+    return df[["segment_id", "row", *cols]].reset_index(drop=True)
+
+
+def _check_segment_ids(df: pd.DataFrame, path: Path, segment_ids) -> None:
+    """Refuse a sheet naming a segment twice, or one not in ``segment_ids`` (when given)."""
+    where = "row"
     dup = df[df["segment_id"].duplicated(keep=False)]
     if len(dup):
         first = dup.iloc[0]["segment_id"]
@@ -412,17 +438,6 @@ def read_codes(
                 f"{path}, {where} {r['row']}: segment {r['segment_id']} is not in this corpus; "
                 "was the sheet drawn from another corpus or an older run?"
             )
-    uncoded = df[(df[cols] == "").all(axis=1)]
-    if len(uncoded) and len(empty) < len(cols):
-        rows = ", ".join(str(r) for r in uncoded["row"].head(10))
-        more = "" if len(uncoded) <= 10 else f" and {len(uncoded) - 10} more"
-        warnings.warn(
-            f"{path}: {len(uncoded)} row(s) without a code skipped ({where}s {rows}{more})",
-            TopicsWarning,
-            stacklevel=2,
-        )
-    df = df[(df[cols] != "").any(axis=1)]
-    return df[["segment_id", "row", *cols]].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- statistics
@@ -567,32 +582,24 @@ def pair_statistics(
         np.add.at(wd, d, w)
         np.add.at(wc, d, w * (a == b))
         point = np.r_[point, wc.sum() / wd.sum()]
-    rng = np.random.default_rng(random_state)
-    reps = []
-    if g >= 2 and n_boot > 0:
-        counts = rng.multinomial(g, np.full(g, 1.0 / g), size=n_boot).astype(float)
-        boot_m = np.tensordot(counts, per_doc, axes=1)
-        for i in range(n_boot):
-            s = _stats_from(boot_m[i])
-            if w is not None:
-                s = np.r_[s, (counts[i] @ wc) / (counts[i] @ wd)]
-            reps.append(s)
-    reps = np.array(reps) if reps else np.full((1, len(point)), np.nan)
-    q = (1 - confidence) / 2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (absent themes)
-        lo = np.nanquantile(reps, q, axis=0)
-        hi = np.nanquantile(reps, 1 - q, axis=0)
+    weighted = None if w is None else (wc, wd)
+    lo, hi = _bootstrap(per_doc, weighted, len(point), n_boot, confidence, random_state)
     # The point estimate of alpha comes from the maintained implementation.
     point[2] = krippendorff_alpha(pred, ref) if len(set(pred) | set(ref)) > 1 else np.nan
-    support = m.sum(0)
-    rows = [("accuracy", "", 0, len(a)), ("kappa", "", 1, len(a)), ("alpha", "", 2, len(a))]
-    if w is not None:
-        rows.insert(1, ("accuracy_weighted", "", len(point) - 1, len(a)))
+    table = _measure_table(point, lo, hi, labels, m.sum(0), len(a), weighted=w is not None)
+    return table, m
+
+
+def _measure_table(point, lo, hi, labels, support, n: int, *, weighted: bool) -> pd.DataFrame:
+    """One row per measure (overall, then precision, recall and f1 per label)."""
+    k = len(labels)
+    rows = [("accuracy", "", 0, n), ("kappa", "", 1, n), ("alpha", "", 2, n)]
+    if weighted:
+        rows.insert(1, ("accuracy_weighted", "", len(point) - 1, n))
     for j, lab in enumerate(labels):
         for off, name in ((3, "precision"), (3 + k, "recall"), (3 + 2 * k, "f1")):
             rows.append((name, lab, off + j, int(support[j])))
-    table = pd.DataFrame(
+    return pd.DataFrame(
         [
             {
                 "measure": name,
@@ -605,7 +612,32 @@ def pair_statistics(
             for name, lab, i, sup in rows
         ]
     )
-    return table, m
+
+
+def _bootstrap(per_doc, weighted, n_stats, n_boot, confidence, random_state):
+    """Percentile interval (``lo``, ``hi``) of every statistic over documents resampled with
+    replacement; ``per_doc`` holds each document's confusion counts, ``weighted`` its
+    weighted (correct, total) sums for the weighted accuracy, or None.
+    """
+    g = per_doc.shape[0]
+    rng = np.random.default_rng(random_state)
+    reps = []
+    if g >= 2 and n_boot > 0:
+        counts = rng.multinomial(g, np.full(g, 1.0 / g), size=n_boot).astype(float)
+        boot_m = np.tensordot(counts, per_doc, axes=1)
+        for i in range(n_boot):
+            s = _stats_from(boot_m[i])
+            if weighted is not None:
+                wc, wd = weighted
+                s = np.r_[s, (counts[i] @ wc) / (counts[i] @ wd)]
+            reps.append(s)
+    reps = np.array(reps) if reps else np.full((1, n_stats), np.nan)
+    q = (1 - confidence) / 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (absent themes)
+        lo = np.nanquantile(reps, q, axis=0)
+        hi = np.nanquantile(reps, 1 - q, axis=0)
+    return lo, hi
 
 
 @dataclass
@@ -689,34 +721,9 @@ def agreement(
         raise TopicsError("this run has no codebook themes; run with --themes first")
     names = [str(t) for t in result.themes["theme"]]
     seg = result.segments
-    modelled = seg[seg["topic"].notna()] if "topic" in seg else seg
-    ids = seg["segment_id"].astype(str).tolist()
-    if isinstance(sheet, pd.DataFrame):  # codes in memory (notebooks, tests)
-        raw = sheet.astype(str).copy()
-        raw["row"] = np.arange(len(raw)) + 2
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "sheet.csv"
-            raw.drop(columns="row").to_csv(path, index=False)
-            codes = read_codes(path, names, segment_ids=ids)
-        label, sha = "(in memory)", ""
-    else:
-        codes = read_codes(sheet, names, segment_ids=ids)
-        raw = read_sheet(sheet)
-        label, sha = Path(sheet).name, sheet_sha256(sheet)
-    not_modelled = codes[~codes["segment_id"].isin(set(modelled["segment_id"].astype(str)))]
-    if len(not_modelled):
-        r = not_modelled.iloc[0]
-        raise TopicsError(
-            f"{label}, row {r['row']}: segment {r['segment_id']} was not modelled in this run "
-            "(a title, reference or very short segment); remove it from the sheet"
-        )
+    codes, raw, label, sha = _read_sheet_codes(sheet, names, seg)
     coders = coder_columns(codes)
-    raw = raw.set_index("segment_id")
-    weights = None
-    if "weight" in raw:
-        wv = pd.to_numeric(raw.loc[codes["segment_id"], "weight"], errors="coerce").to_numpy()
-        if np.isfinite(wv).all() and (wv > 0).all():
-            weights = wv
+    weights = _sheet_weights(raw.set_index("segment_id"), codes["segment_id"])
     doc_of = dict(zip(seg["segment_id"].astype(str), seg["doc_id"].astype(str), strict=True))
     docs = np.array([doc_of[s] for s in codes["segment_id"]])
     machine, was_cv = machine_codes(result, codes["segment_id"].tolist())
@@ -725,50 +732,12 @@ def agreement(
         ratings[c] = codes[c].to_numpy(dtype=object)
     labels = [*names, NONE]
     n_cv = int(np.sum(was_cv))
-    evaluation = (
-        f"cross-validated by document ({n_cv} of {len(codes)} paragraphs were coded examples "
-        "of this run: each was predicted with its document's examples left out)"
-        if n_cv
-        else "held out (no coded paragraph was an example of this run)"
-    )
+    evaluation = _evaluation(n_cv, len(codes))
     method = f"cluster bootstrap over documents, {n_boot} resamples, percentile"
-    pairs = [("machine", c) for c in coders] + [
-        (coders[i], coders[j]) for i in range(len(coders)) for j in range(i + 1, len(coders))
-    ]
-    tables, conf = [], []
-    for ra, rb in pairs:
-        both = (ratings[ra] != "") & (ratings[rb] != "")
-        if not both.any():
-            continue
-        t, m = pair_statistics(
-            ratings[ra][both],
-            ratings[rb][both],
-            docs[both],
-            labels=labels,
-            weights=None if weights is None else weights[both],
-            n_boot=n_boot,
-            confidence=confidence,
-            random_state=random_state,
-        )
-        t.insert(0, "rater_b", rb)
-        t.insert(0, "rater_a", ra)
-        t["n"] = int(both.sum())
-        t["n_docs"] = len(set(docs[both]))
-        t["evaluation"] = evaluation if ra == "machine" else "coder vs coder"
-        t["method"] = method
-        tables.append(t)
-        ii, jj = np.meshgrid(np.arange(len(labels)), np.arange(len(labels)), indexing="ij")
-        conf.append(
-            pd.DataFrame(
-                {
-                    "rater_a": ra,
-                    "rater_b": rb,
-                    "label_a": [labels[i] for i in ii.ravel()],
-                    "label_b": [labels[j] for j in jj.ravel()],
-                    "count": m.ravel().astype(int),
-                }
-            )
-        )
+    tables, conf = _pair_tables(
+        ratings, coders, docs, labels, weights, evaluation, method,
+        n_boot=n_boot, confidence=confidence, random_state=random_state,
+    )  # fmt: skip
     if not tables:
         raise TopicsError(f"{label}: no coded rows; fill in the `code` column first")
     if len(set(docs)) < 10:
@@ -795,6 +764,101 @@ def agreement(
         "files": ["agreement.csv", "confusion.csv"],
     }
     return Agreement(table=table, confusion=pd.concat(conf, ignore_index=True), info=info)
+
+
+def _pair_tables(ratings, coders, docs, labels, weights, evaluation, method, **boot):
+    """Agreement rows and confusion cells of the machine with every coder and of every two
+    coders (pairs coded by both; ``boot``: :func:`pair_statistics`'s bootstrap settings).
+    """
+    pairs = [("machine", c) for c in coders] + [
+        (coders[i], coders[j]) for i in range(len(coders)) for j in range(i + 1, len(coders))
+    ]
+    tables, conf = [], []
+    for ra, rb in pairs:
+        both = (ratings[ra] != "") & (ratings[rb] != "")
+        if not both.any():
+            continue
+        t, m = pair_statistics(
+            ratings[ra][both],
+            ratings[rb][both],
+            docs[both],
+            labels=labels,
+            weights=None if weights is None else weights[both],
+            **boot,
+        )
+        t.insert(0, "rater_b", rb)
+        t.insert(0, "rater_a", ra)
+        t["n"], t["n_docs"] = int(both.sum()), len(set(docs[both]))
+        t["evaluation"] = evaluation if ra == "machine" else "coder vs coder"
+        t["method"] = method
+        tables.append(t)
+        conf.append(_confusion_rows(ra, rb, labels, m))
+    return tables, conf
+
+
+def _sheet_weights(raw: pd.DataFrame, segment_ids: pd.Series) -> np.ndarray | None:
+    """The sheet's sampling weights of ``segment_ids``; None without a complete, positive
+    ``weight`` column.
+    """
+    if "weight" not in raw:
+        return None
+    wv = pd.to_numeric(raw.loc[segment_ids, "weight"], errors="coerce").to_numpy()
+    return wv if np.isfinite(wv).all() and (wv > 0).all() else None
+
+
+def _evaluation(n_cv: int, n: int) -> str:
+    """How the machine's codes were evaluated: held out, or cross-validated by document."""
+    if not n_cv:
+        return "held out (no coded paragraph was an example of this run)"
+    return (
+        f"cross-validated by document ({n_cv} of {n} paragraphs were coded examples "
+        "of this run: each was predicted with its document's examples left out)"
+    )
+
+
+def _read_sheet_codes(sheet: str | Path | pd.DataFrame, names: list[str], seg: pd.DataFrame):
+    """The validated codes of a sheet (file or table in memory), its raw rows, its name for
+    messages and its hash (``""`` in memory). Every coded segment must have been modelled.
+    """
+    ids = seg["segment_id"].astype(str).tolist()
+    codes, raw, label, sha = _read_codes_of(sheet, names, ids)
+    modelled = seg[seg["topic"].notna()] if "topic" in seg else seg
+    not_modelled = codes[~codes["segment_id"].isin(set(modelled["segment_id"].astype(str)))]
+    if len(not_modelled):
+        r = not_modelled.iloc[0]
+        raise TopicsError(
+            f"{label}, row {r['row']}: segment {r['segment_id']} was not modelled in this run "
+            "(a title, reference or very short segment); remove it from the sheet"
+        )
+    return codes, raw, label, sha
+
+
+def _read_codes_of(sheet: str | Path | pd.DataFrame, names: list[str], ids: list[str]):
+    """:func:`read_codes` of a sheet file or of a table in memory."""
+    if isinstance(sheet, pd.DataFrame):  # codes in memory (notebooks, tests)
+        raw = sheet.astype(str).copy()
+        raw["row"] = np.arange(len(raw)) + 2
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "sheet.csv"
+            raw.drop(columns="row").to_csv(path, index=False)
+            codes = read_codes(path, names, segment_ids=ids)
+        return codes, raw, "(in memory)", ""
+    codes = read_codes(sheet, names, segment_ids=ids)
+    return codes, read_sheet(sheet), Path(sheet).name, sheet_sha256(sheet)
+
+
+def _confusion_rows(ra: str, rb: str, labels: list[str], m: np.ndarray) -> pd.DataFrame:
+    """Every cell of the confusion matrix ``m`` of raters ``ra`` (rows) and ``rb``."""
+    ii, jj = np.meshgrid(np.arange(len(labels)), np.arange(len(labels)), indexing="ij")
+    return pd.DataFrame(
+        {
+            "rater_a": ra,
+            "rater_b": rb,
+            "label_a": [labels[i] for i in ii.ravel()],
+            "label_b": [labels[j] for j in jj.ravel()],
+            "count": m.ravel().astype(int),
+        }
+    )
 
 
 def write_agreement(run_dir: str | Path, agr: Agreement, *, report: bool = True) -> Path:

@@ -19,11 +19,17 @@ __all__ = ["RunConfig", "load_config", "apply_settings", "SETTINGS"]
 
 @dataclass
 class IngestConfig:
-    """Ingest settings (see :func:`topics.segment.segment_document`)."""
+    """Ingest settings (see :func:`topics.segment.segment_document`).
+
+    ``split = false`` models every row of a DataFrame corpus as one paragraph, neither
+    cleaned nor split (what ``topics.run(frame, embeddings=...)`` does: one embedding row per
+    DataFrame row); a corpus folder is always split.
+    """
 
     strict: bool = False
     max_chars: int = 1200
     min_chars: int = 60
+    split: bool = True
 
 
 @dataclass
@@ -124,7 +130,8 @@ class RunConfig:
     Attributes
     ----------
     corpus : str
-        Corpus folder.
+        Corpus folder, or the ``corpus.parquet`` table a run from a DataFrame saved in its
+        run folder (:func:`topics.corpus.corpus_table`).
     out : str
         Output folder (``--out`` overrides it).
     seed : int

@@ -29,6 +29,7 @@ __all__ = [
     "LoadedCorpus",
     "load_corpus",
     "corpus_from_frame",
+    "corpus_table",
     "SUPPORTED_EXTENSIONS",
     "corpus_sha256",
 ]
@@ -208,47 +209,12 @@ def load_corpus(folder: str | Path, *, strict: bool = False) -> LoadedCorpus:
         )
 
     has_table = (root / CORPUS_TABLE).is_file()
-    if has_table:
-        table = _read_table(root)
-        meta_cols = [c for c in table.columns if c not in ("file", "doc_id")]
-        entries = [
-            (i + 1, rec["file"], rec["doc_id"], {c: rec[c] for c in meta_cols if rec[c] != ""})
-            for i, rec in enumerate(table.to_dict("records"))
-        ]
-    else:
-        meta_cols = []
-        entries = [(None, rel, _default_doc_id(rel), {}) for rel in _iter_folder(root)]
-
+    entries, meta_cols = _entries(root, has_table)
     for row, rel, doc_id, meta in entries:
-        if rel == "":
-            skip(InputFileError("(blank)", "missing", "the `file` cell is empty; fill it in.", row))
-            continue
-        path = _resolve(root, rel)
-        if path is None or PurePosixPath(rel).is_absolute():
-            skip(
-                InputFileError(
-                    rel,
-                    "outside-corpus",
-                    "refused: the path leads outside the corpus folder. List only files "
-                    "inside the folder, with paths relative to it.",
-                    row,
-                )
-            )
-            continue
-        if not path.is_file():
-            skip(
-                InputFileError(
-                    rel,
-                    "missing",
-                    "listed in corpus.csv but not found; fix the path or remove the row.",
-                    row,
-                )
-            )
-            continue
         try:
-            text, encoding, digest = _readers.read_document(path)
+            text, encoding, digest = _read_entry(root, rel, row)
         except InputFileError as err:
-            skip(InputFileError(rel, err.reason, err.args[0].split(": ", 1)[-1], row))
+            skip(err)
             continue
         documents.append(
             Document(
@@ -275,6 +241,53 @@ def load_corpus(folder: str | Path, *, strict: bool = False) -> LoadedCorpus:
     )
 
 
+def _entries(root: Path, has_table: bool) -> tuple[list[tuple], list[str]]:
+    """The documents to read, ``(row, file, doc_id, metadata)`` (``row`` of ``corpus.csv``,
+    None without one), and the metadata column names.
+    """
+    if not has_table:
+        return [(None, rel, _default_doc_id(rel), {}) for rel in _iter_folder(root)], []
+    table = _read_table(root)
+    meta_cols = [c for c in table.columns if c not in ("file", "doc_id")]
+    entries = [
+        (i + 1, rec["file"], rec["doc_id"], {c: rec[c] for c in meta_cols if rec[c] != ""})
+        for i, rec in enumerate(table.to_dict("records"))
+    ]
+    return entries, meta_cols
+
+
+def _read_entry(root: Path, rel: str, row: int | None) -> tuple[str, str, str]:
+    """Text, encoding and hash of the file ``rel`` of the corpus folder ``root``.
+
+    Raises
+    ------
+    InputFileError
+        Blank, outside the folder, missing or unreadable (``row``: its ``corpus.csv`` row).
+    """
+    if rel == "":
+        raise InputFileError("(blank)", "missing", "the `file` cell is empty; fill it in.", row)
+    path = _resolve(root, rel)
+    if path is None or PurePosixPath(rel).is_absolute():
+        raise InputFileError(
+            rel,
+            "outside-corpus",
+            "refused: the path leads outside the corpus folder. List only files "
+            "inside the folder, with paths relative to it.",
+            row,
+        )
+    if not path.is_file():
+        raise InputFileError(
+            rel,
+            "missing",
+            "listed in corpus.csv but not found; fix the path or remove the row.",
+            row,
+        )
+    try:
+        return _readers.read_document(path)
+    except InputFileError as err:
+        raise InputFileError(rel, err.reason, err.args[0].split(": ", 1)[-1], row) from None
+
+
 def _cell(value: object) -> str:
     """A metadata cell as text, like a ``corpus.csv`` cell (missing -> ``""``, 2021.0 -> 2021)."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
@@ -284,34 +297,28 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCorpus:
-    """A corpus from a table: one document per row, its text in column ``text``.
+def corpus_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A DataFrame corpus checked and in its saved form: ``doc_id``, ``text``, metadata as text.
+
+    ``doc_id`` is filled in by row position where missing (``doc00000``, ...); a text that
+    is not a string becomes missing; metadata cells become text as in a ``corpus.csv``
+    (missing -> ``""``, ``2021.0`` -> ``"2021"``). :func:`corpus_from_frame` gives the same
+    corpus for ``frame`` and for its table, which a run saves as ``corpus.parquet``.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        Column ``text`` (required), optional ``doc_id`` (default ``doc00000``, ``doc00001``, ...
-        by row position) and any metadata columns (compared by later stages, like the columns
-        of a ``corpus.csv``).
-    strict : bool, default False
-        Raise on a row with empty text instead of skipping it with a warning.
+        Column ``text`` (required), optional ``doc_id`` and any metadata columns.
 
     Returns
     -------
-    LoadedCorpus
-        ``root`` is ``Path("DataFrame")``; ``file`` of every document is ``""``.
+    pandas.DataFrame
+        One row per row of ``frame``, in order.
 
     Raises
     ------
     CorpusError
-        No ``text`` column, duplicate ``doc_id``, or no row with text.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> c = corpus_from_frame(pd.DataFrame({"text": ["Мугалимдер окутат."], "year": [2021]}))
-    >>> c.documents[0].doc_id, c.documents[0].metadata
-    ('doc00000', {'year': '2021'})
+        Not a DataFrame, no ``text`` column, or duplicate ``doc_id``.
     """
     if not isinstance(frame, pd.DataFrame):
         raise CorpusError(f"expected a pandas DataFrame, got {type(frame).__name__}")
@@ -333,10 +340,49 @@ def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCor
         raise CorpusError(
             f"duplicate doc_id in the DataFrame (rows {rows}); give every row its own doc_id."
         )
-    meta_cols = [c for c in columns if c not in ("text", "doc_id")]
+    table = pd.DataFrame(
+        {"doc_id": ids, "text": [t if isinstance(t, str) else None for t in frame["text"]]}
+    )
+    for c in columns:
+        if c not in ("text", "doc_id"):
+            table[c] = [_cell(v) for v in frame[c]]
+    return table
+
+
+def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCorpus:
+    """A corpus from a table: one document per row, its text in column ``text``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Column ``text`` (required), optional ``doc_id`` (default ``doc00000``, ``doc00001``, ...
+        by row position) and any metadata columns (compared by later stages, like the columns
+        of a ``corpus.csv``); see :func:`corpus_table`.
+    strict : bool, default False
+        Raise on a row with empty text instead of skipping it with a warning.
+
+    Returns
+    -------
+    LoadedCorpus
+        ``root`` is ``Path("DataFrame")``; ``file`` of every document is ``""``.
+
+    Raises
+    ------
+    CorpusError
+        No ``text`` column, duplicate ``doc_id``, or no row with text.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = corpus_from_frame(pd.DataFrame({"text": ["Мугалимдер окутат."], "year": [2021]}))
+    >>> c.documents[0].doc_id, c.documents[0].metadata
+    ('doc00000', {'year': '2021'})
+    """
+    table = corpus_table(frame)
+    meta_cols = [c for c in table.columns if c not in ("text", "doc_id")]
     documents: list[Document] = []
     skipped: list[dict] = []
-    for i, (doc_id, rec) in enumerate(zip(ids, frame.to_dict("records"), strict=True)):
+    for i, rec in enumerate(table.to_dict("records")):
         text = rec["text"]
         if not isinstance(text, str) or not text.strip():
             err = InputFileError(
@@ -347,13 +393,12 @@ def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCor
             warnings.warn(str(err), SkippedFileWarning, stacklevel=2)
             skipped.append({"file": "", "row": i, "reason": "empty", "message": str(err)})
             continue
-        meta = {c: _cell(rec[c]) for c in meta_cols}
         documents.append(
             Document(
-                doc_id=doc_id,
+                doc_id=rec["doc_id"],
                 file="",
                 text=text,
-                metadata={k: v for k, v in meta.items() if v != ""},
+                metadata={c: rec[c] for c in meta_cols if rec[c] != ""},
                 sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
                 encoding="str",
             )

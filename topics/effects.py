@@ -129,6 +129,9 @@ def _fit_formula(
     min_df,
     grid_size,
 ):
+    """The three tables of one formula and kind: every item refitted on each composition
+    draw (:func:`_draw_fits`), pooled by Rubin's rules into rows (:func:`_item_rows`).
+    """
     d = _m.design(segments, formula, min_df)
     a = _m.assignments(segments, kind, probs)
     n, p = d.X.shape
@@ -138,12 +141,10 @@ def _fit_formula(
     keep = seg_doc >= 0
     sizes = np.bincount(seg_doc[keep], minlength=n).astype(float)
     w = sizes if weights == "paragraph" else np.ones(n)
-    k_items = len(a.items)
     m = n_draws if (a.probs is not None and a.redraw[keep].any()) else 1
     seed = [zlib.crc32(s.encode()) for s in (d.rhs, kind)]
     rng = np.random.default_rng(([int(random_state)] if random_state is not None else []) + seed)
     specs = _m.specs(d, grid_size)
-    Xs = _m.spec_matrices(d, specs)  # (S, n, p)
     cat_specs = {(c, v): i for i, (c, v, mod, _, _) in enumerate(specs) if not mod}
     pairs = [
         (col, la, lb, cat_specs[(col, la)], cat_specs[(col, lb)])
@@ -151,122 +152,173 @@ def _fit_formula(
         for i, la in enumerate(levels)
         for lb in levels[i + 1 :]
     ]
-    beta = np.full((m, k_items, p), np.nan)
-    var = np.full((m, k_items, p), np.nan)
-    eta = np.full((m, k_items, len(specs)), np.nan)  # logit of predicted share
-    eta_v = np.full_like(eta, np.nan)
-    diff = np.full((m, k_items, len(pairs)), np.nan)
-    diff_v = np.full_like(diff, np.nan)
-    ok = np.ones(k_items, bool)
-    present = np.zeros(k_items, bool)
-    for draw in range(m):
-        codes = _m.draw_codes(a, rng)[keep]
-        item = codes >= 0
-        flat = np.bincount(seg_doc[keep][item] * k_items + codes[item], minlength=n * k_items)
-        shares = flat.reshape(n, k_items) / sizes[:, None]
-        present |= shares.max(0) > 0
-        for k in range(k_items):
-            if not ok[k]:
-                continue
-            fit = _m.fit_glm(shares[:, k], d.X, w, se)
-            if fit is None:
-                ok[k] = False
-                continue
-            b, cov = fit
-            beta[draw, k], var[draw, k] = b, np.diag(cov)
-            mu = 1 / (1 + np.exp(-(Xs @ b)))  # (S, n)
-            share = (mu * w).sum(1) / w.sum()
-            grad = np.einsum("sn,snp->sp", mu * (1 - mu) * w, Xs) / w.sum()
-            sv = np.einsum("sp,pq,sq->s", grad, cov, grad)
-            share = np.clip(share, 1e-12, 1 - 1e-12)
-            eta[draw, k] = np.log(share / (1 - share))
-            eta_v[draw, k] = sv / (share * (1 - share)) ** 2
-            if pairs:
-                ia, ib = np.array([x[3] for x in pairs]), np.array([x[4] for x in pairs])
-                diff[draw, k] = share[ia] - share[ib]
-                g = grad[ia] - grad[ib]
-                diff_v[draw, k] = np.einsum("sp,pq,sq->s", g, cov, g)
+    fits = _draw_fits(d, a, seg_doc, keep, sizes, w, m, rng, specs, pairs, se)
     method = _m.method_text(a, se, n, df_com, m, weights)
-    tail = 0.5 + confidence / 2
-    n_term = _m.term_docs(d.X)
-    base = {"formula": d.rhs, "kind": kind}
+    ctx = _Pooling(d, specs, pairs, df_com, 0.5 + confidence / 2, _m.term_docs(d.X))
     eff, pred, con = [], [], []
-    for k in range(k_items):
-        ident = base | {"item": a.items[k], "label": a.labels[k]}
-        why = method if ok[k] else _NOT_ESTIMABLE_SEP
-        if not present[k]:
+    for k in range(len(a.items)):
+        ident = {"formula": d.rhs, "kind": kind} | {"item": a.items[k], "label": a.labels[k]}
+        why = method if fits.ok[k] else _NOT_ESTIMABLE_SEP
+        if not fits.present[k]:
             why = "not estimable: the item occurs in none of these documents"
-        if ok[k]:
-            est, sd, df = _m.rubin(beta[:, k], var[:, k], df_com)
-        else:
-            est = sd = df = np.full(p, np.nan)
-        t = stats.t.ppf(tail, df) if ok[k] else np.full(p, np.nan)
-        pv = 2 * stats.t.sf(np.abs(est / sd), df) if ok[k] else np.full(p, np.nan)
-        for j, term in enumerate(d.names):
-            is_int = term == "Intercept"
-            eff.append(
-                ident
-                | {
-                    "term": term,
-                    "estimate": est[j],
-                    "std_error": sd[j],
-                    "ci_low": est[j] - t[j] * sd[j],
-                    "ci_high": est[j] + t[j] * sd[j],
-                    "p_value": np.nan if is_int else pv[j],
-                    "n_docs": int(n_term[j]),
-                    "df": df[j],
-                    "method": why,
-                }
-            )
-        if ok[k]:
-            e, s, df_e = _m.rubin(eta[:, k], eta_v[:, k], df_com)
-            te = stats.t.ppf(tail, df_e)
-            lo, hi = e - te * s, e + te * s
-        else:
-            e = lo = hi = np.full(len(specs), np.nan)
-        for i, (col, v, mod, lev, mask) in enumerate(specs):
-            pred.append(
-                ident
-                | {
-                    "covariate": col,
-                    "covariate_type": "categorical" if col in d.categorical else "numeric",
-                    "value": v,
-                    "moderator": mod,
-                    "moderator_value": lev,
-                    "share": 1 / (1 + np.exp(-e[i])),
-                    "ci_low": 1 / (1 + np.exp(-lo[i])),
-                    "ci_high": 1 / (1 + np.exp(-hi[i])),
-                    "n_docs": int(mask.sum()),
-                    "method": why,
-                }
-            )
-        if pairs and ok[k]:
-            dd, ds, df_d = _m.rubin(diff[:, k], diff_v[:, k], df_com)
-            td = stats.t.ppf(tail, df_d)
-            pd_ = 2 * stats.t.sf(np.abs(dd / np.where(ds > 0, ds, np.nan)), df_d)
-        else:
-            dd = ds = td = pd_ = np.full(len(pairs), np.nan)
-        for i, (col, la, lb, sa, sb) in enumerate(pairs):
-            con.append(
-                ident
-                | {
-                    "covariate": col,
-                    "level_a": la,
-                    "level_b": lb,
-                    "diff": dd[i],
-                    "ci_low": max(dd[i] - td[i] * ds[i], -1.0),
-                    "ci_high": min(dd[i] + td[i] * ds[i], 1.0),
-                    "p_value": pd_[i],
-                    "n_docs_a": int(specs[sa][4].sum()),
-                    "n_docs_b": int(specs[sb][4].sum()),
-                    "method": why,
-                }
-            )
+        rows = _item_rows(ctx, fits, k, ident, why)
+        eff += rows[0]
+        pred += rows[1]
+        con += rows[2]
     return (
         _table(eff, EFFECT_COLUMNS),
         _table(pred, PREDICTED_COLUMNS),
         _table(con, CONTRAST_COLUMNS),
     )
+
+
+@dataclass
+class _Fits:
+    """Per draw and item: coefficients and their variances, the logit of every predicted
+    share and its variance, every contrast and its variance; ``ok`` items that could be
+    fitted, ``present`` items that occur in some document.
+    """
+
+    beta: np.ndarray  # (m, k, p)
+    var: np.ndarray
+    eta: np.ndarray  # (m, k, n_specs)
+    eta_v: np.ndarray
+    diff: np.ndarray  # (m, k, n_pairs)
+    diff_v: np.ndarray
+    ok: np.ndarray  # (k,)
+    present: np.ndarray
+
+
+def _draw_fits(d, a, seg_doc, keep, sizes, w, m, rng, specs, pairs, se) -> _Fits:
+    """Fit every item's fractional logit on each of ``m`` composition draws."""
+    n, p = d.X.shape
+    k_items = len(a.items)
+    Xs = _m.spec_matrices(d, specs)  # (S, n, p)
+    f = _Fits(
+        beta=np.full((m, k_items, p), np.nan),
+        var=np.full((m, k_items, p), np.nan),
+        eta=np.full((m, k_items, len(specs)), np.nan),  # logit of predicted share
+        eta_v=np.full((m, k_items, len(specs)), np.nan),
+        diff=np.full((m, k_items, len(pairs)), np.nan),
+        diff_v=np.full((m, k_items, len(pairs)), np.nan),
+        ok=np.ones(k_items, bool),
+        present=np.zeros(k_items, bool),
+    )
+    for draw in range(m):
+        codes = _m.draw_codes(a, rng)[keep]
+        item = codes >= 0
+        flat = np.bincount(seg_doc[keep][item] * k_items + codes[item], minlength=n * k_items)
+        shares = flat.reshape(n, k_items) / sizes[:, None]
+        f.present |= shares.max(0) > 0
+        for k in range(k_items):
+            if not f.ok[k]:
+                continue
+            fit = _m.fit_glm(shares[:, k], d.X, w, se)
+            if fit is None:
+                f.ok[k] = False
+                continue
+            b, cov = fit
+            f.beta[draw, k], f.var[draw, k] = b, np.diag(cov)
+            mu = 1 / (1 + np.exp(-(Xs @ b)))  # (S, n)
+            share = (mu * w).sum(1) / w.sum()
+            grad = np.einsum("sn,snp->sp", mu * (1 - mu) * w, Xs) / w.sum()
+            sv = np.einsum("sp,pq,sq->s", grad, cov, grad)
+            share = np.clip(share, 1e-12, 1 - 1e-12)
+            f.eta[draw, k] = np.log(share / (1 - share))
+            f.eta_v[draw, k] = sv / (share * (1 - share)) ** 2
+            if pairs:
+                ia, ib = np.array([x[3] for x in pairs]), np.array([x[4] for x in pairs])
+                f.diff[draw, k] = share[ia] - share[ib]
+                g = grad[ia] - grad[ib]
+                f.diff_v[draw, k] = np.einsum("sp,pq,sq->s", g, cov, g)
+    return f
+
+
+@dataclass
+class _Pooling:
+    """What turns the draws' fits into table rows: the design, prediction specs, contrast
+    pairs, complete-data degrees of freedom, the t quantile's tail and documents per term.
+    """
+
+    d: object
+    specs: list
+    pairs: list
+    df_com: int
+    tail: float
+    n_term: np.ndarray
+
+
+def _item_rows(c: _Pooling, f: _Fits, k: int, ident: dict, why: str):
+    """Rows of item ``k`` for the effects, predictions and contrasts tables (Rubin-pooled)."""
+    d, specs, pairs, df_com, tail = c.d, c.specs, c.pairs, c.df_com, c.tail
+    p = d.X.shape[1]
+    ok = f.ok[k]
+    if ok:
+        est, sd, df = _m.rubin(f.beta[:, k], f.var[:, k], df_com)
+    else:
+        est = sd = df = np.full(p, np.nan)
+    t = stats.t.ppf(tail, df) if ok else np.full(p, np.nan)
+    pv = 2 * stats.t.sf(np.abs(est / sd), df) if ok else np.full(p, np.nan)
+    eff = [
+        ident
+        | {
+            "term": term,
+            "estimate": est[j],
+            "std_error": sd[j],
+            "ci_low": est[j] - t[j] * sd[j],
+            "ci_high": est[j] + t[j] * sd[j],
+            "p_value": np.nan if term == "Intercept" else pv[j],
+            "n_docs": int(c.n_term[j]),
+            "df": df[j],
+            "method": why,
+        }
+        for j, term in enumerate(d.names)
+    ]
+    if ok:
+        e, s, df_e = _m.rubin(f.eta[:, k], f.eta_v[:, k], df_com)
+        te = stats.t.ppf(tail, df_e)
+        lo, hi = e - te * s, e + te * s
+    else:
+        e = lo = hi = np.full(len(specs), np.nan)
+    pred = [
+        ident
+        | {
+            "covariate": col,
+            "covariate_type": "categorical" if col in d.categorical else "numeric",
+            "value": v,
+            "moderator": mod,
+            "moderator_value": lev,
+            "share": 1 / (1 + np.exp(-e[i])),
+            "ci_low": 1 / (1 + np.exp(-lo[i])),
+            "ci_high": 1 / (1 + np.exp(-hi[i])),
+            "n_docs": int(mask.sum()),
+            "method": why,
+        }
+        for i, (col, v, mod, lev, mask) in enumerate(specs)
+    ]
+    if pairs and ok:
+        dd, ds, df_d = _m.rubin(f.diff[:, k], f.diff_v[:, k], df_com)
+        td = stats.t.ppf(tail, df_d)
+        pd_ = 2 * stats.t.sf(np.abs(dd / np.where(ds > 0, ds, np.nan)), df_d)
+    else:
+        dd = ds = td = pd_ = np.full(len(pairs), np.nan)
+    con = [
+        ident
+        | {
+            "covariate": col,
+            "level_a": la,
+            "level_b": lb,
+            "diff": dd[i],
+            "ci_low": max(dd[i] - td[i] * ds[i], -1.0),
+            "ci_high": min(dd[i] + td[i] * ds[i], 1.0),
+            "p_value": pd_[i],
+            "n_docs_a": int(specs[sa][4].sum()),
+            "n_docs_b": int(specs[sb][4].sum()),
+            "method": why,
+        }
+        for i, (col, la, lb, sa, sb) in enumerate(pairs)
+    ]
+    return eff, pred, con
 
 
 def _table(rows: list[dict], columns: list[str]) -> pd.DataFrame:
@@ -369,18 +421,9 @@ def effects(
         raise TopicsError("segments must be a DataFrame with a 'doc_id' column")
     segments = segments.reset_index(drop=True)
     tables = _fit_formula(
-        segments,
-        formula,
-        kind,
-        probs,
-        n_draws=n_draws,
-        confidence=confidence,
-        random_state=random_state,
-        weights=weights,
-        se=se,
-        min_df=min_df,
-        grid_size=grid_size,
-    )
+        segments, formula, kind, probs, n_draws=n_draws, confidence=confidence,
+        random_state=random_state, weights=weights, se=se, min_df=min_df, grid_size=grid_size,
+    )  # fmt: skip
     return EffectsResult(*tables)
 
 
@@ -466,7 +509,6 @@ def write_effects(
     dict of str to pandas.DataFrame
         The new effects rows per kind.
     """
-    import os
     from pathlib import Path
 
     from topics.result import Result
@@ -488,30 +530,7 @@ def write_effects(
             probs=probs if kind == "theme" else None,
             **options,
         )
-    names = {
-        "effects": ("effect_estimates", EFFECT_COLUMNS),
-        "effects_predicted": ("effect_predictions", PREDICTED_COLUMNS),
-        "effects_contrasts": ("effect_contrasts", CONTRAST_COLUMNS),
-    }
-    for (file, (attr, cols)), part in zip(
-        names.items(), ("effects", "predicted", "contrasts"), strict=True
-    ):
-        old = getattr(result, attr)
-        frames = []
-        if old is not None and len(old):
-            same = old["formula"].astype(str).eq(_m.formula_rhs(formula)) & old["kind"].isin(
-                list(new)
-            )
-            frames.append(old.loc[~same, [c for c in cols if c in old.columns]])
-        frames += [getattr(r, part) for r in new.values()]
-        table = (
-            pd.concat([f for f in frames if len(f)], ignore_index=True)
-            if any(len(f) for f in frames)
-            else pd.DataFrame(columns=cols)
-        )
-        tmp = run_dir / f".{file}.csv.tmp"
-        table.to_csv(tmp, index=False, lineterminator="\n")
-        os.replace(tmp, run_dir / f"{file}.csv")
+    _replace_rows(run_dir, result, _m.formula_rhs(formula), new)
     if (run_dir / "report.html").exists():
         from topics.report import write_report
 
@@ -579,3 +598,33 @@ def prevalence_over_time(
     table["year"] = table["group"].astype(int)
     table["sparse"] = table["n_docs"] < SPARSE_YEAR_DOCS
     return table.sort_values(["kind", "year"], kind="stable").reset_index(drop=True)
+
+
+def _replace_rows(run_dir, result, rhs: str, new: dict[str, EffectsResult]) -> None:
+    """Replace the rows of formula ``rhs`` and the kinds of ``new`` in the run folder's
+    effects tables (other rows kept), each file atomically.
+    """
+    import os
+
+    names = {
+        "effects": ("effect_estimates", EFFECT_COLUMNS),
+        "effects_predicted": ("effect_predictions", PREDICTED_COLUMNS),
+        "effects_contrasts": ("effect_contrasts", CONTRAST_COLUMNS),
+    }
+    for (file, (attr, cols)), part in zip(
+        names.items(), ("effects", "predicted", "contrasts"), strict=True
+    ):
+        old = getattr(result, attr)
+        frames = []
+        if old is not None and len(old):
+            same = old["formula"].astype(str).eq(rhs) & old["kind"].isin(list(new))
+            frames.append(old.loc[~same, [c for c in cols if c in old.columns]])
+        frames += [getattr(r, part) for r in new.values()]
+        table = (
+            pd.concat([f for f in frames if len(f)], ignore_index=True)
+            if any(len(f) for f in frames)
+            else pd.DataFrame(columns=cols)
+        )
+        tmp = run_dir / f".{file}.csv.tmp"
+        table.to_csv(tmp, index=False, lineterminator="\n")
+        os.replace(tmp, run_dir / f"{file}.csv")

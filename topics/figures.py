@@ -456,62 +456,10 @@ def group_comparison(
             if not rows:
                 continue
             any_para = any_para or level == "paragraph"
-            share = np.array([float(r["share"]) for r, *_ in rows])
-            lo = np.array([x[1] for x in rows])
-            hi = np.array([x[2] for x in rows])
             yy = [labels.index(r["_label"]) + offset for r, *_ in rows]
-            custom = [
-                [
-                    plain(r.get("method", "")),
-                    int(r["n_docs"]) if pd.notna(r.get("n_docs")) else "?",
-                    int(r["n_segments"]) if pd.notna(r.get("n_segments")) else "?",
-                    plain(r["_label"]),
-                    f"{a:.1%}–{b:.1%}" if not math.isnan(a) else "none",
-                ]
-                for (r, *_), a, b in zip(rows, lo, hi, strict=True)
-            ]
-            doc_level = level == "document"
-            fig.add_trace(
-                go.Scatter(
-                    x=share,
-                    y=yy,
-                    mode="markers+text",
-                    name=plain(group) + ("" if doc_level else " (paragraph-level CI)"),
-                    legendgroup=plain(group),
-                    marker={
-                        "color": color_for(gi),
-                        "size": 8,
-                        "symbol": "circle" if doc_level else "circle-open",
-                        "line": {"width": 1.5, "color": color_for(gi)},
-                    },
-                    error_x={
-                        "type": "data",
-                        "array": np.nan_to_num(hi - share, nan=0.0),
-                        "arrayminus": np.nan_to_num(share - lo, nan=0.0),
-                        "color": color_for(gi),
-                        "thickness": 1.6 if doc_level else 1.0,
-                        "width": 3,
-                    },
-                    text=[f"{s:.0%}" for s in share],
-                    textposition="top center",
-                    textfont={"size": 8, "color": color_for(gi)},
-                    cliponaxis=False,
-                    customdata=custom,
-                    hovertemplate=f"<b>{plain(by)} = {plain(group)}</b><br>%{{customdata[3]}}"
-                    "<br>share %{x:.1%}, "
-                    + ("" if doc_level else "paragraph-level ")
-                    + "interval %{customdata[4]}<br>method: %{customdata[0]}"
-                    "<br>%{customdata[1]} documents, %{customdata[2]} paragraphs<extra></extra>",
-                )
-            )
-        n_docs = pd.to_numeric(g.get("n_docs"), errors="coerce").max()
-        n_docs_txt = (
-            f"{int(n_docs)} document" + ("" if int(n_docs) == 1 else "s")
-            if pd.notna(n_docs)
-            else "? documents"
-        )
-        methods = ", ".join(sorted({str(m) for m in g.get("method", pd.Series(dtype=str))}))
-        notes.append(f"{plain(group)}: {n_docs_txt}; interval: {plain(methods)}")
+            fig.add_trace(_interval_trace(rows, yy, f"{plain(by)} = {plain(group)}", group, gi,
+                                          doc_level=level == "document"))  # fmt: skip
+        notes.append(_group_note(g, group))
     if any_para:
         notes.append("Open markers: paragraph-level intervals (too few documents);")
         notes.append("they treat paragraphs as independent and are NOT document-level.")
@@ -537,6 +485,66 @@ def group_comparison(
     apply_style(fig, "double", h, title=title)
     fig.update_layout(margin={"b": 55 + 12 * len(notes), "t": 70})
     return fig
+
+
+def _interval_trace(rows: list, yy: list[float], head: str, group, gi: int, *, doc_level: bool):
+    """The markers and error bars of one group's rows (``(row, lo, hi, level)``) at one level."""
+    share = np.array([float(r["share"]) for r, *_ in rows])
+    lo = np.array([x[1] for x in rows])
+    hi = np.array([x[2] for x in rows])
+    custom = [
+        [
+            plain(r.get("method", "")),
+            int(r["n_docs"]) if pd.notna(r.get("n_docs")) else "?",
+            int(r["n_segments"]) if pd.notna(r.get("n_segments")) else "?",
+            plain(r["_label"]),
+            f"{a:.1%}–{b:.1%}" if not math.isnan(a) else "none",
+        ]
+        for (r, *_), a, b in zip(rows, lo, hi, strict=True)
+    ]
+    return go.Scatter(
+        x=share,
+        y=yy,
+        mode="markers+text",
+        name=plain(group) + ("" if doc_level else " (paragraph-level CI)"),
+        legendgroup=plain(group),
+        marker={
+            "color": color_for(gi),
+            "size": 8,
+            "symbol": "circle" if doc_level else "circle-open",
+            "line": {"width": 1.5, "color": color_for(gi)},
+        },
+        error_x={
+            "type": "data",
+            "array": np.nan_to_num(hi - share, nan=0.0),
+            "arrayminus": np.nan_to_num(share - lo, nan=0.0),
+            "color": color_for(gi),
+            "thickness": 1.6 if doc_level else 1.0,
+            "width": 3,
+        },
+        text=[f"{s:.0%}" for s in share],
+        textposition="top center",
+        textfont={"size": 8, "color": color_for(gi)},
+        cliponaxis=False,
+        customdata=custom,
+        hovertemplate=f"<b>{head}</b><br>%{{customdata[3]}}"
+        "<br>share %{x:.1%}, "
+        + ("" if doc_level else "paragraph-level ")
+        + "interval %{customdata[4]}<br>method: %{customdata[0]}"
+        "<br>%{customdata[1]} documents, %{customdata[2]} paragraphs<extra></extra>",
+    )
+
+
+def _group_note(g: pd.DataFrame, group) -> str:
+    """The note line of one group: its number of documents and interval methods."""
+    n_docs = pd.to_numeric(g.get("n_docs"), errors="coerce").max()
+    n_docs_txt = (
+        f"{int(n_docs)} document" + ("" if int(n_docs) == 1 else "s")
+        if pd.notna(n_docs)
+        else "? documents"
+    )
+    methods = ", ".join(sorted({str(m) for m in g.get("method", pd.Series(dtype=str))}))
+    return f"{plain(group)}: {n_docs_txt}; interval: {plain(methods)}"
 
 
 def topic_similarity(result: Result, similarity: np.ndarray | None = None) -> go.Figure:

@@ -82,30 +82,8 @@ def segments_from_corpus(
     reserved = set(SEGMENT_COLUMNS) | set(MODEL_COLUMNS)
     rename = {c: (f"doc_{c}" if c in reserved else c) for c in corpus.metadata_columns}
     for doc in tqdm(corpus.documents, desc="ingest", unit="doc", disable=not progress):
-        if split:
-            cleaned = clean_document(doc.text)
-            segments = segment_document(
-                cleaned, detect_language, max_chars=max_chars, min_chars=min_chars
-            )
-        else:
-            cleaned = doc.text
-            segments = [Segment(1, "body", detect_language(cleaned), cleaned, 0, len(cleaned))]
-        for k, seg in enumerate(segments):
-            rows.append(
-                {
-                    "doc_id": doc.doc_id,
-                    "segment_id": f"{doc.doc_id}:{k:04d}",
-                    "article": seg.article,
-                    "section": seg.section,
-                    "language": seg.language,
-                    "text": seg.text,
-                    "start": seg.start,
-                    "end": seg.end,
-                    "n_chars": seg.end - seg.start,
-                    "file": doc.file,
-                    **{rename[k]: v for k, v in doc.metadata.items()},
-                }
-            )
+        cleaned, segments = _segment(doc.text, split, max_chars=max_chars, min_chars=min_chars)
+        rows.extend(_segment_rows(doc, segments, rename))
         doc_rows.append(
             {
                 "doc_id": doc.doc_id,
@@ -127,7 +105,47 @@ def segments_from_corpus(
         warnings.warn(
             "no segment was produced: every document is empty after cleaning", stacklevel=2
         )
-    manifest = {
+    manifest = _manifest(corpus, segments_df, meta_cols, seconds)
+    return IngestResult(segments=segments_df, documents=documents_df, manifest=manifest)
+
+
+def _segment(
+    text: str, split: bool, *, max_chars: int, min_chars: int
+) -> tuple[str, list[Segment]]:
+    """A document's cleaned text and its segments (the text as one segment without ``split``)."""
+    if not split:
+        return text, [Segment(1, "body", detect_language(text), text, 0, len(text))]
+    cleaned = clean_document(text)
+    return cleaned, segment_document(
+        cleaned, detect_language, max_chars=max_chars, min_chars=min_chars
+    )
+
+
+def _segment_rows(doc, segments: list[Segment], rename: dict[str, str]) -> list[dict]:
+    """One row of the segments table per segment of ``doc`` (a :class:`topics.corpus.Document`)."""
+    return [
+        {
+            "doc_id": doc.doc_id,
+            "segment_id": f"{doc.doc_id}:{k:04d}",
+            "article": seg.article,
+            "section": seg.section,
+            "language": seg.language,
+            "text": seg.text,
+            "start": seg.start,
+            "end": seg.end,
+            "n_chars": seg.end - seg.start,
+            "file": doc.file,
+            **{rename[k]: v for k, v in doc.metadata.items()},
+        }
+        for k, seg in enumerate(segments)
+    ]
+
+
+def _manifest(
+    corpus: LoadedCorpus, segments: pd.DataFrame, meta_cols: list[str], seconds: float
+) -> dict:
+    """What an ingest read and skipped, its counts per language and section, and its time."""
+    return {
         "corpus": {
             "path": corpus.root.name,
             "has_corpus_csv": corpus.has_table,
@@ -141,16 +159,15 @@ def segments_from_corpus(
         "files_skipped": corpus.skipped,
         "counts": {
             "documents": len(corpus.documents),
-            "segments": int(len(segments_df)),
-            "articles": int(segments_df.groupby("doc_id")["article"].nunique().sum())
-            if len(segments_df)
+            "segments": int(len(segments)),
+            "articles": int(segments.groupby("doc_id")["article"].nunique().sum())
+            if len(segments)
             else 0,
-            "by_language": {k: int(v) for k, v in segments_df["language"].value_counts().items()},
-            "by_section": {k: int(v) for k, v in segments_df["section"].value_counts().items()},
+            "by_language": {k: int(v) for k, v in segments["language"].value_counts().items()},
+            "by_section": {k: int(v) for k, v in segments["section"].value_counts().items()},
         },
         "timings": {"ingest_s": round(seconds, 3)},
     }
-    return IngestResult(segments=segments_df, documents=documents_df, manifest=manifest)
 
 
 def ingest(corpus: str | Path, *, strict: bool = False, progress: bool = False) -> IngestResult:

@@ -71,14 +71,6 @@ def to_bertopic(
         Lengths differ, or BERTopic numbered the topics otherwise (they must be numbered by
         decreasing size, as every run numbers them).
     """
-    from bertopic import BERTopic
-    from bertopic.cluster import BaseCluster
-    from bertopic.dimensionality import BaseDimensionalityReduction
-    from bertopic.vectorizers import ClassTfidfTransformer
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    from topics.words import make_analyzer
-
     texts = [str(t) for t in texts]
     y = np.asarray(topics, dtype=int)
     embeddings = np.asarray(embeddings, dtype=np.float32)
@@ -87,16 +79,7 @@ def to_bertopic(
             f"texts ({len(texts)}), topics ({len(y)}), languages ({len(languages)}) and "
             f"embeddings ({embeddings.shape[0]} rows) must have one entry per paragraph"
         )
-    model = BERTopic(
-        language="multilingual",  # anything but "english": keeps non-ASCII text
-        umap_model=BaseDimensionalityReduction(),
-        hdbscan_model=BaseCluster(),
-        vectorizer_model=CountVectorizer(analyzer=make_analyzer(sorted(set(languages)))),
-        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-        top_n_words=top_n_words,
-        calculate_probabilities=False,
-        verbose=False,
-    )
+    model = _manual_bertopic(sorted(set(languages)), top_n_words)
     model.fit(texts, embeddings=embeddings, y=y)
     if check_numbering and not np.array_equal(np.asarray(model.topics_, dtype=int), y):
         raise ValueError(
@@ -109,3 +92,27 @@ def to_bertopic(
     if labels is not None:
         model.set_topic_labels({k: str(v) for k, v in labels.items() if k in fitted})
     return model
+
+
+def _manual_bertopic(languages: list[str], top_n_words: int):
+    """An unfitted BERTopic in manual mode: no dimensionality reduction or clustering of its
+    own (the topics are given), our vectorizer for ``languages``, c-TF-IDF.
+    """
+    from bertopic import BERTopic
+    from bertopic.cluster import BaseCluster
+    from bertopic.dimensionality import BaseDimensionalityReduction
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from topics.words import make_analyzer
+
+    return BERTopic(
+        language="multilingual",  # anything but "english": keeps non-ASCII text
+        umap_model=BaseDimensionalityReduction(),
+        hdbscan_model=BaseCluster(),
+        vectorizer_model=CountVectorizer(analyzer=make_analyzer(languages)),
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        top_n_words=top_n_words,
+        calculate_probabilities=False,
+        verbose=False,
+    )

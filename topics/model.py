@@ -292,44 +292,39 @@ def fit_topics(
     -------
     FittedTopics
     """
-    from sklearn.metrics import adjusted_rand_score
     from tqdm.auto import tqdm
 
     from topics import cluster
-    from topics.interop import to_bertopic
 
     texts, languages = list(texts), list(languages)
-    params: dict[str, Any] = {}  # only what is set here; fit_clusters scales the rest
-    for key, value in (("min_cluster_size", min_cluster_size), ("n_neighbors", n_neighbors),
-                       ("consensus_runs", consensus_runs)):  # fmt: skip
-        if value:
-            params[key] = int(value)
-    if fit_sample is not None:
-        params["fit_sample"] = int(fit_sample)
+    params = _cluster_params(min_cluster_size, n_neighbors, consensus_runs, fit_sample)
     bar = tqdm(total=2, desc="topics", unit="step", disable=not progress)
     runs = cluster.resolve_params(len(texts), params)["consensus_runs"]
     bar.set_postfix_str(f"clustering ({runs} consensus members)")
     clustered = cluster.fit_clusters(
-        embeddings,
-        languages=languages if align else None,
-        params=params,
-        max_outliers=max_outliers,
-        groups=groups,
-        guide=guide,
-        random_state=random_state,
-    )
+        embeddings, languages=languages if align else None, params=params,
+        max_outliers=max_outliers, groups=groups, guide=guide, random_state=random_state,
+    )  # fmt: skip
     bar.update()
     bar.set_postfix_str("topic words")
     aligned = np.asarray(clustered.aligned, dtype=np.float32)
-    # BERTopic's c-TF-IDF on our clusters (manual mode); BERTopic imports torch: seconds.
-    fitted = to_bertopic(
-        texts, aligned, clustered.labels, languages,
-        top_n_words=max(top_n_words * 3, 30), check_numbering=False,
-    )  # fmt: skip
-    # BERTopic may renumber topics by size; keep our canonical ids consistent with it.
-    labels = np.asarray(fitted.topics_, dtype=int)
-    ctfidf = {int(k): [(w, float(s)) for w, s in (fitted.get_topic(k) or [])]
-              for k in sorted(fitted.get_topics())}  # fmt: skip
+    labels, ctfidf = _ctfidf_words(texts, aligned, clustered.labels, languages, top_n_words)
+    fitted = _fitted(clustered, labels, ctfidf, texts, languages, random_state=random_state,
+                     top_n_words=top_n_words, align=align, groups=groups)  # fmt: skip
+    bar.update()
+    bar.close()
+    return fitted
+
+
+def _fitted(
+    clustered, labels, ctfidf, texts, languages, *, random_state, top_n_words, align, groups=None
+):
+    """The :class:`FittedTopics` of a clustering: topics table, words, topic embeddings and
+    similarity, stability against the consensus members, and the settings for the manifest.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    aligned = np.asarray(clustered.aligned, dtype=np.float32)
     # Stability: agreement of each topic with the consensus members (other seeds, small
     # perturbations of the features).
     others = [np.asarray(m) for m in clustered.members]
@@ -346,8 +341,6 @@ def fit_topics(
         "topic_words": f"topics.labels.topic_words(n={top_n_words})",
         "align_languages": align,
     }
-    bar.update()
-    bar.close()
     return FittedTopics(
         topics=labels,
         coords=np.asarray(clustered.coords2d, dtype=float),
@@ -359,6 +352,36 @@ def fit_topics(
         words=topic_words_table(described),
         ctfidf_words=ctfidf,
     )
+
+
+def _cluster_params(min_cluster_size, n_neighbors, consensus_runs, fit_sample) -> dict:
+    """The clustering settings :func:`fit_topics` sets (0 or None: scaled by
+    :func:`topics.cluster.fit_clusters` to the corpus size).
+    """
+    params: dict[str, Any] = {}
+    for key, value in (("min_cluster_size", min_cluster_size), ("n_neighbors", n_neighbors),
+                       ("consensus_runs", consensus_runs)):  # fmt: skip
+        if value:
+            params[key] = int(value)
+    if fit_sample is not None:
+        params["fit_sample"] = int(fit_sample)
+    return params
+
+
+def _ctfidf_words(texts, aligned, labels, languages, top_n_words):
+    """BERTopic's c-TF-IDF on our clusters (manual mode): the topic of every segment
+    (BERTopic's numbering) and each topic's weighted words. BERTopic imports torch: seconds.
+    """
+    from topics.interop import to_bertopic
+
+    fitted = to_bertopic(
+        texts, aligned, labels, languages,
+        top_n_words=max(top_n_words * 3, 30), check_numbering=False,
+    )  # fmt: skip
+    # BERTopic may renumber topics by size; keep our canonical ids consistent with it.
+    ctfidf = {int(k): [(w, float(s)) for w, s in (fitted.get_topic(k) or [])]
+              for k in sorted(fitted.get_topics())}  # fmt: skip
+    return np.asarray(fitted.topics_, dtype=int), ctfidf
 
 
 def _describe(

@@ -88,6 +88,9 @@ def run(
 ) -> Result:
     """Run the whole pipeline: the one entry point for notebooks and the command line.
 
+    This function is long because its docstring documents every argument of the entry
+    point; its code is a composition of stage calls.
+
     Parameters
     ----------
     corpus : str, pathlib.Path, pandas.DataFrame or RunConfig
@@ -133,27 +136,55 @@ def run(
     >>> result.topics[["topic", "label", "size"]]  # doctest: +SKIP
     """
     cfg = make_config(corpus, themes=themes, by=by, seed=seed, model=model, **settings)
-    frame = corpus if isinstance(corpus, pd.DataFrame) else None
-    if frame is None and not cfg.corpus:
-        raise TopicsError("no corpus given: pass a folder, a DataFrame or a RunConfig with corpus")
-    if cfg.themes.coded and not cfg.themes.codebook:
-        raise TopicsError("a coded sheet (--coded) needs the codebook it was coded with (--themes)")
+    frame = _corpus_frame(corpus, cfg, per_row=embeddings is not None)
     if embeddings is not None:
         embeddings = _check_embeddings(embeddings)
     caught: list[str] = []
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
     with _stage(timings, "ingest_s"), _recorded(caught):
-        ingested = _ingest(cfg, frame, per_row=embeddings is not None and frame is not None,
-                           progress=progress)  # fmt: skip
+        ingested = _ingest(cfg, frame, progress=progress)
     segments = ingested.segments.copy()
-    idx = _modelled_rows(segments, cfg, every_row=embeddings is not None and frame is not None)
+    idx = _modelled_rows(segments, cfg, every_row=frame is not None and not cfg.ingest.split)
+    emb, themed, fitted, languages = _model(
+        cfg, segments, idx, frame is not None, embeddings, saved, progress, caught, timings
+    )
+    segments, themes_table = _attach(segments, idx, fitted, themed)
+    with _stage(timings, "compare_s"):
+        prevalence, differences = _compare(cfg, segments.iloc[idx])
+    theme_probs = _theme_probs(themed, segments, idx)
+    t = time.perf_counter()
+    effect_tables, by_year = _effects_step(cfg, segments.iloc[idx], theme_probs, caught)
+    if cfg.effects.formulas or by_year is not None:
+        timings["effects_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t_all
+    result = Result(
+        segments=segments, documents=ingested.documents, topics=fitted.table,
+        topic_words=fitted.words, themes=themes_table, prevalence=prevalence,
+        differences=differences, coded=None if themed is None else themed.coded,
+        manifest=_manifest(cfg, ingested, idx, languages, emb, fitted, themed, caught, timings),
+        config=cfg.to_dict(), similarity=fitted.similarity, embeddings=emb.store,
+        theme_probs=theme_probs, prevalence_by_year=by_year, model=fitted.data(), corpus=frame,
+    )  # fmt: skip
+    if effect_tables is not None:
+        result.effect_estimates = effect_tables.effects
+        result.effect_predictions = effect_tables.predicted
+        result.effect_contrasts = effect_tables.contrasts
+    return result
+
+
+def _model(cfg, segments, idx, is_frame, embeddings, saved, progress, caught, timings):
+    """Embed the modelled rows ``idx`` of ``segments``, give them themes, fit the topics.
+
+    Returns the embeddings (:class:`_Embedded`), themes (:class:`_Themed` or None), the fitted
+    topics (:class:`topics.model.FittedTopics`) and the rows' languages.
+    """
+    from topics import embed
+
     sub = segments.iloc[idx]
     texts, languages = sub["text"].tolist(), sub["language"].tolist()
     if embeddings is not None and len(embeddings) != len(idx):
-        raise TopicsError(_shape_message(embeddings, len(idx), frame is not None, cfg))
-    from topics import embed
-
+        raise TopicsError(_shape_message(embeddings, len(idx), is_frame, cfg))
     backend = embed.get_backend(cfg.embed.model, device=cfg.embed.device)
     caught.extend(_language_warnings(languages, backend, cfg.embed.model))
     with _stage(timings, "embed_s"):
@@ -166,39 +197,7 @@ def run(
             themed = _themes(cfg, backend, emb, texts, languages, groups, segments, idx)
     with _stage(timings, "topics_s"):
         fitted = _topics(cfg, emb.vectors, texts, languages, groups, themed, progress)
-    segments, themes_table = _attach(segments, idx, fitted, themed)
-    prevalence = differences = None
-    with _stage(timings, "compare_s"):
-        prevalence, differences = _compare(cfg, segments.iloc[idx])
-    theme_probs = _theme_probs(themed, segments, idx)
-    t = time.perf_counter()
-    effect_tables, by_year = _effects_step(cfg, segments.iloc[idx], theme_probs, caught)
-    if cfg.effects.formulas or by_year is not None:
-        timings["effects_s"] = time.perf_counter() - t
-    timings["total_s"] = time.perf_counter() - t_all
-    manifest = _manifest(cfg, ingested, idx, languages, emb, fitted, themed, caught, timings)
-    result = Result(
-        segments=segments,
-        documents=ingested.documents,
-        topics=fitted.table,
-        topic_words=fitted.words,
-        themes=themes_table,
-        prevalence=prevalence,
-        differences=differences,
-        coded=None if themed is None else themed.coded,
-        manifest=manifest,
-        config=cfg.to_dict(),
-        similarity=fitted.similarity,
-        embeddings=emb.store,
-        theme_probs=theme_probs,
-        prevalence_by_year=by_year,
-        model=fitted.data(),
-    )
-    if effect_tables is not None:
-        result.effect_estimates = effect_tables.effects
-        result.effect_predictions = effect_tables.predicted
-        result.effect_contrasts = effect_tables.contrasts
-    return result
+    return emb, themed, fitted, languages
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -255,12 +254,47 @@ def _shape_message(embeddings: np.ndarray, expected: int, frame: bool, cfg: RunC
     )
 
 
-def _ingest(cfg: RunConfig, frame: pd.DataFrame | None, *, per_row: bool, progress: bool):
+def _corpus_frame(
+    corpus: str | Path | pd.DataFrame | RunConfig, cfg: RunConfig, *, per_row: bool
+) -> pd.DataFrame | None:
+    """The corpus as a table (:func:`topics.corpus.corpus_table`), or None for a folder.
+
+    A DataFrame argument, or ``cfg.corpus`` naming a ``.parquet`` table (the
+    ``corpus.parquet`` of a run made from a DataFrame). With embeddings per row
+    (``per_row``) a DataFrame is modelled one paragraph per row: ``cfg.ingest.split`` is
+    set to False so that the saved configuration redoes the run the same way.
+    """
+    from topics.corpus import corpus_table
+
+    if not isinstance(corpus, pd.DataFrame) and not cfg.corpus:
+        raise TopicsError("no corpus given: pass a folder, a DataFrame or a RunConfig with corpus")
+    if cfg.themes.coded and not cfg.themes.codebook:
+        raise TopicsError("a coded sheet (--coded) needs the codebook it was coded with (--themes)")
+    if isinstance(corpus, pd.DataFrame):
+        frame = corpus_table(corpus)
+    elif Path(cfg.corpus).suffix.lower() == ".parquet":
+        path = Path(cfg.corpus)
+        if not path.is_file():
+            raise TopicsError(f"{path}: corpus table not found; pass a corpus folder or the "
+                              "corpus.parquet of a run made from a DataFrame")  # fmt: skip
+        frame = corpus_table(pd.read_parquet(path))
+    else:
+        if not cfg.ingest.split:
+            raise TopicsError(f"{cfg.corpus}: split = false applies to a DataFrame corpus only; "
+                              "a corpus folder is always split into paragraphs")  # fmt: skip
+        return None
+    if per_row:
+        cfg.ingest.split = False
+    return frame
+
+
+def _ingest(cfg: RunConfig, frame: pd.DataFrame | None, *, progress: bool):
     from topics.corpus import corpus_from_frame, load_corpus
     from topics.ingest import segments_from_corpus
 
+    per_row = frame is not None and not cfg.ingest.split
     if frame is not None:
-        # one paragraph per row with precomputed embeddings: an empty row is an error
+        # one paragraph per row (precomputed embeddings): an empty row is an error
         loaded = corpus_from_frame(frame, strict=cfg.ingest.strict or per_row)
     else:
         loaded = load_corpus(cfg.corpus, strict=cfg.ingest.strict)

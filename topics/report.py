@@ -462,7 +462,16 @@ def render_report(
         cap = f'<p class="note">{_e(caption)}</p>' if caption else ""
         return _figure_html(name, figs[name]) + cap
 
-    extra_by = []
+    sections = [s for s in _sections(result, fig) if s[2]]
+    return _page(title, sections)
+
+
+def _extra_comparisons(result: Result) -> list[str]:
+    """Comparison figures for the groupings other than the default one (one per grouping:
+    themes, or topics without themes); per-document groupings and groupings of more than
+    eight groups are left out.
+    """
+    extra_by: list[str] = []
     if result.prevalence is not None and not result.prevalence.empty:
         bys = sorted({str(b) for b in result.prevalence["by"].dropna()})
         default = "focus" if "focus" in bys else (bys[0] if bys else None)
@@ -479,6 +488,14 @@ def render_report(
                 extra_by.append(_figure_html(f"group_comparison_{kind}_by_{by}", f))
                 break
 
+    return extra_by
+
+
+def _sections(result: Result, fig) -> list[tuple[str, str, str]]:
+    """The report's sections as ``(id, heading, html)``; ``fig(name, caption)`` is a figure's
+    HTML ("" when the figure was not drawn).
+    """
+    extra_by = _extra_comparisons(result)
     sections = [
         ("overview", "Corpus", _summary(result) + _documents_table(result)
          + fig("corpus_overview")),
@@ -517,7 +534,11 @@ def render_report(
         ("examples", "Representative paragraphs", _representatives(result)),
         ("run", "Run details", _run_details(result)),
     ]  # fmt: skip
-    sections = [s for s in sections if s[2]]
+    return sections
+
+
+def _page(title: str, sections: list[tuple[str, str, str]]) -> str:
+    """The HTML page: plotly.js embedded once, a navigation bar and the sections."""
     nav = "".join(f'<a href="#{sid}">{_e(name)}</a>' for sid, name, _ in sections)
     body = "".join(f'<section id="{sid}"><h2>{_e(h)}</h2>{c}</section>' for sid, h, c in sections)
     return (

@@ -32,6 +32,8 @@ _TABLES = (
 )  # fmt: skip
 #: Tables saved under another file name than their attribute.
 _FILES = {"validation": "agreement"}
+#: The DataFrame corpus of a run made from one (:attr:`Result.corpus`).
+CORPUS_FILE = "corpus.parquet"
 
 
 class GroupTable(pd.DataFrame):
@@ -111,6 +113,11 @@ class Result:
     model : topics.model.ModelData or None
         The fitted topic model as arrays (topic embeddings, topics, 2-D coordinates,
         similarity), its settings and c-TF-IDF words; saved in ``model/``.
+    corpus : pandas.DataFrame or None
+        The DataFrame the run was made from, as :func:`topics.corpus.corpus_table` (``doc_id``,
+        ``text``, metadata as text); saved as ``corpus.parquet``, which the saved
+        configuration names so that ``topics verify`` can redo the run. None for a corpus
+        folder.
     folder : pathlib.Path or None
         The run folder this result was loaded from (relative paths of :attr:`config` are
         relative to it); None for a result not loaded from a folder.
@@ -136,6 +143,7 @@ class Result:
     prevalence_by_year: pd.DataFrame | None = None
     theme_probs: pd.DataFrame | None = None
     model: Any = None
+    corpus: pd.DataFrame | None = None
     folder: Path | None = field(default=None, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -185,6 +193,8 @@ class Result:
 
         out = Path(folder)
         config = _relative_config(self.config, self.folder, out) if self.config else {}
+        if config and self.corpus is not None:
+            config["corpus"] = CORPUS_FILE  # beside config.toml in the run folder
         with _io.atomic_output_dir(out, overwrite=overwrite) as tmp:
             self._write_files(tmp, config)
             if report:
@@ -219,6 +229,8 @@ class Result:
                 table.to_csv(folder / f"{file}.csv", index=False, lineterminator="\n")
         if self.theme_probs is not None:
             self.theme_probs.to_parquet(folder / "theme_probs.parquet", index=False)
+        if self.corpus is not None:
+            self.corpus.to_parquet(folder / CORPUS_FILE, index=False)
         (folder / "manifest.json").write_text(
             json.dumps(self.manifest, ensure_ascii=False, indent=2, default=str) + "\n", "utf-8"
         )
@@ -276,8 +288,8 @@ class Result:
         for name, file in _EFFECT_TABLES.items():
             path = folder / f"{file}.csv"
             tables[name] = _read_csv(path) if path.exists() else None
-        probs = folder / "theme_probs.parquet"
-        tables["theme_probs"] = pd.read_parquet(probs) if probs.exists() else None
+        for name, path in (("theme_probs", "theme_probs.parquet"), ("corpus", CORPUS_FILE)):
+            tables[name] = pd.read_parquet(folder / path) if (folder / path).exists() else None
         from topics._embstore import FILE_NAME, SavedEmbeddings
         from topics.model import load_model
 

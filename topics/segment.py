@@ -211,7 +211,15 @@ def segment_document(
         text = cleaned[s:e]
         marker, mlen = _marker(text)
         items.append([s, e, marker, mlen, detect(text[mlen:] or text)])
+    records = _sections(cleaned, items, min_chars)
+    records = _join_abstracts(_merge_fragments(records, min_chars))
+    return _split_records(cleaned, records, detect, max_chars)
 
+
+def _sections(cleaned: str, items: list[list], min_chars: int) -> list[dict]:
+    """Article number, section and span of every paragraph (a front -> body -> references
+    state machine per article); ``items`` are ``[start, end, marker, marker_len, language]``.
+    """
     n = len(items)
     out: list[dict] = []
     article = 1
@@ -278,9 +286,13 @@ def segment_document(
         out.append(
             {"article": article, "section": section, "language": lang, "start": seg_start, "end": e}
         )
+    return out
 
-    # Merge tiny body fragments into the next body paragraph of the same article (or the
-    # previous one): spans are contiguous in the cleaned text, so offsets stay exact.
+
+def _merge_fragments(out: list[dict], min_chars: int) -> list[dict]:
+    """Merge tiny body fragments into the next body paragraph of the same article (or the
+    previous one): spans are contiguous in the cleaned text, so offsets stay exact.
+    """
     merged: list[dict] = []
     pending: dict | None = None
     for rec in out:
@@ -303,9 +315,13 @@ def segment_document(
             merged[-1]["end"] = pending["end"]
         else:
             merged.append(pending)
+    return merged
 
-    # One abstract per language and article: its paragraphs become one segment, so a
-    # trilingual abstract is three segments (they are contiguous, so offsets stay exact).
+
+def _join_abstracts(merged: list[dict]) -> list[dict]:
+    """One abstract per language and article: its paragraphs become one segment, so a
+    trilingual abstract is three segments (they are contiguous, so offsets stay exact).
+    """
     joined: list[dict] = []
     for rec in merged:
         last = joined[-1] if joined else None
@@ -318,7 +334,13 @@ def segment_document(
             last["end"] = rec["end"]
             continue
         joined.append(dict(rec))
+    return joined
 
+
+def _split_records(
+    cleaned: str, joined: list[dict], detect: Callable[[str], str], max_chars: int
+) -> list[Segment]:
+    """The segments: long body paragraphs and abstracts split at sentence boundaries."""
     segments: list[Segment] = []
     for rec in joined:
         text = cleaned[rec["start"] : rec["end"]]
