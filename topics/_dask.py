@@ -228,6 +228,9 @@ def embed_distributed(
     -------
     numpy.ndarray, shape (n, d), float32
         Vectors in the order of ``texts``.
+
+    This function is long because its docstring documents every parameter and the submit / collect /
+    retry loop of the futures is kept in one place, so no partition can be lost between helpers.
     """
     distributed = _import_distributed()
     from tqdm.auto import tqdm

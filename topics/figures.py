@@ -146,6 +146,9 @@ def topic_map(
     -------
     plotly.graph_objects.Figure
         One scatter trace per topic (outliers grey); hover shows paragraph, document, language.
+
+    This function is long because it draws the sampled points, the traces and the topic labels of
+    one figure, which share the sampled rows.
     """
     seg = modelled(result)
     seg = seg[seg["x"].notna() & seg["y"].notna()] if {"x", "y"} <= set(seg) else seg.iloc[:0]
@@ -255,6 +258,9 @@ def topic_words(
     Returns
     -------
     plotly.graph_objects.Figure
+
+    This function is long because its docstring documents every parameter; the code is about 60
+    lines.
     """
     from topics.schema import ALL_LANGUAGES
 
