@@ -115,10 +115,14 @@ def _assignments(old_seg: pd.DataFrame, new_seg: pd.DataFrame) -> dict:
         "map": _topic_map(ta, tb),
     }
     if "theme" in a.columns and "theme" in b.columns:
-        out["theme_agreement"] = float(
-            np.mean(a.loc[common, "theme"].fillna("").astype(str).to_numpy()
-                    == b.loc[common, "theme"].fillna("").astype(str).to_numpy())
-        ) if len(common) else float("nan")  # fmt: skip
+
+        def themes(t: pd.DataFrame) -> np.ndarray:  # no codebook: an all-empty (float) column
+            col = t.loc[common, "theme"]
+            return np.where(col.isna(), "", col.astype(str))
+
+        out["theme_agreement"] = (
+            float(np.mean(themes(a) == themes(b))) if len(common) else float("nan")
+        )
     return out
 
 
