@@ -579,9 +579,8 @@ def consensus_partition(
     at the highest level in ``cut`` that is at least ``min_margin`` from every merge
     (:func:`_robust_cut`), or, when there is no such level, at the level of the ``fallback``
     range whose partition agrees best with the members (:func:`_agreement_cut`): a topic
-    boundary is kept
-    where most members agree and the number of topics does not hinge on a threshold that
-    float noise can cross. Co-associations are integer counts, so the linkage sees
+    boundary is kept where most members agree and the number of topics does not hinge on a
+    threshold that float noise can cross. Co-associations are integer counts, so the linkage sees
     exact values and breaks ties by segment order (never by float order).
 
     With more than ``max_size`` segments, the matrix is built on a seeded sample of
@@ -794,8 +793,8 @@ def fit_clusters(
     -------
     ClusterResult
 
-    This function is long because its docstring documents every parameter; the code is a composition
-    of the steps above in about 50 lines.
+    This function is long because its docstring documents every parameter; the code is a
+    composition of the steps above in about 50 lines.
     """
     X = _checked(embeddings, max_outliers)
     n = len(X)
@@ -807,16 +806,15 @@ def fit_clusters(
     labels, members, reduced, method = _partition(
         features, rows, sample, p, max_outliers, random_state
     )
-    coords = None
     fit_n = n if sample is None else len(sample)
-    if compute_coords and fit_n >= 4:
-        if reduced is None:
-            reduced = _umap.pca(features, p, random_state, fit_rows=sample)
+    want_map = compute_coords and fit_n >= 4
+    if reduced is None and (want_map or sample is not None):
+        reduced = _umap.pca(features, p, random_state, fit_rows=sample)
+    coords = None
+    if want_map:
         coords = _topic_map(reduced[rows], p, random_state, sampled=sample is not None)
     if sample is not None:
-        if reduced is None:
-            reduced = _umap.pca(features, p, random_state, fit_rows=sample)
-        labels, members, coords = _assign_rest(reduced, sample, labels, members, coords, p)
+        labels, members, coords = _assign_rest(reduced, sample, labels, members, coords)
     if "outliers_before_reduction" not in p:
         p["outliers_before_reduction"] = float(np.mean(labels < 0)) if n else 0.0
         p["topics_before_merging"] = int(len(set(labels.tolist()) - {-1}))
@@ -1003,11 +1001,7 @@ def _consensus_topics(
         members,
         cut=tuple(p["consensus_cut"]),
         min_margin=float(p["consensus_margin"]),
-        fallback=(
-            float(p["consensus_fallback"])
-            if isinstance(p["consensus_fallback"], (int, float))
-            else tuple(p["consensus_fallback"])
-        ),
+        fallback=p["consensus_fallback"],
         max_size=int(p["consensus_max"]),
         random_state=random_state,
     )
@@ -1066,7 +1060,6 @@ def _assign_rest(
     labels: np.ndarray,
     members: np.ndarray,
     coords: np.ndarray | None,
-    p: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Extend topics, members and map coordinates fitted on ``sample`` to every segment:
     each other segment takes the vote of its nearest sampled segments (and the
