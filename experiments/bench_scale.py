@@ -120,6 +120,28 @@ def build(n: int, k: int, seed: int = 0) -> dict:
     }
 
 
+def _cpu_times() -> dict[int, float]:
+    """CPU seconds (user + system) of this process and of each live descendant (the
+    members' worker processes), by pid."""
+    import psutil
+
+    me = psutil.Process()
+    out = {}
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+            out[proc.pid] = t.user + t.system
+        except psutil.Error:  # pragma: no cover - a worker that just exited
+            pass
+    return out
+
+
+def _cpu_since(before: dict[int, float]) -> float:
+    """CPU seconds spent since ``before`` (:func:`_cpu_times`) by this process and its
+    descendants (new workers count from zero)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in _cpu_times().items())
+
+
 def _rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
@@ -151,9 +173,10 @@ def one(n: int, k: int, exact: bool, noise: bool) -> dict:
     assigned = th.assign_themes(combined, [c.name for c in codebook])
     out["themes_s"] = time.perf_counter() - t
 
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu_times()
     tm = fit_topics(d["texts"], d["vectors"], d["languages"], groups=groups, random_state=0)
     out["topics_s"] = time.perf_counter() - t
+    out["topics_cpu_s"] = _cpu_since(cpu)
     out["n_topics"] = int((tm.table["topic"] >= 0).sum())
     out["outliers"] = float(np.mean(tm.topics < 0))
     out["ami"] = float(adjusted_mutual_info_score(d["topic"], tm.topics))
@@ -236,7 +259,7 @@ def main() -> None:
         rows.append(res)
         print(json.dumps(res), flush=True)
     if rows:
-        cols = ["n", "docs", "topics_s", "themes_s", "compare_s", "peak_rss_gb", "n_topics"]
+        cols = ["n", "docs", "topics_s", "topics_cpu_s", "themes_s", "compare_s", "peak_rss_gb", "n_topics"]
         cols += ["outliers", "ami", "members"]
         cols += [c for c in ("exact_topics_s", "exact_ami", "exact_n_topics") if c in rows[0]]
         cols += [c for c in ("noise_ari", "noise_n_topics") if any(c in r for r in rows)]

@@ -225,3 +225,22 @@ def test_npmi_matrix_and_units():
     assert m[0, 2] == -1.0  # never together
     units = lb._units(x, np.array([0, 1, 0, 1]))  # rows 0+2, rows 1+3
     assert units.toarray().tolist() == [[1, 1, 1], [1, 1, 0]]
+
+
+def test_class_tfidf_words_equal_bertopics_own_c_tf_idf():
+    """The c-TF-IDF a run stores (``model/ctfidf_topic_words.json``) is BERTopic's: the same
+    weights as BERTopic's manual mode with our vectorizer, computed without a second pass."""
+    from topics.interop import to_bertopic
+
+    texts = [t for t, _ in PLANTED] * 2 + ["Жаңы китеп жана футбол.", "Мектепте футбол оюну."]
+    topics = np.array([k for _, k in PLANTED] * 2 + [-1, -1])
+    langs = ["ky"] * len(texts)
+    vectors = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
+    bt = to_bertopic(texts, vectors, topics, langs, top_n_words=30)
+    ours = lb.topic_words(texts, topics, langs, n=10).ctfidf
+    assert sorted(ours) == sorted(bt.get_topics()) == [-1, 0, 1]
+    for k in ours:
+        theirs = {word: s for word, s in bt.get_topic(k) if word}
+        assert dict(ours[k]) == pytest.approx(theirs, rel=1e-12)
+        weights = [s for _, s in ours[k]]
+        assert weights == sorted(weights, reverse=True)

@@ -60,6 +60,7 @@ import scipy.sparse as sp
 __all__ = [
     "LABEL_SEPARATOR",
     "TopicWords",
+    "class_tfidf_words",
     "score_words",
     "topic_labels",
     "with_theme_names",
@@ -95,6 +96,9 @@ class TopicWords:
         language only (languages with at least 5 paragraphs).
     language_weights : dict
         ``language -> {topic -> list of float}``: the weights of :attr:`by_language`.
+    ctfidf : dict
+        ``topic -> [(stem, weight), ...]``: BERTopic's c-TF-IDF of the stems (see
+        :func:`class_tfidf_words`), best first, for comparison with BERTopic.
     """
 
     words: dict[int, list[str]] = field(default_factory=dict)
@@ -102,6 +106,7 @@ class TopicWords:
     display: dict[str, str] = field(default_factory=dict)
     by_language: dict[str, dict[int, list[str]]] = field(default_factory=dict)
     language_weights: dict[str, dict[int, list[float]]] = field(default_factory=dict)
+    ctfidf: dict[int, list[tuple[str, float]]] = field(default_factory=dict)
 
 
 def score_words(
@@ -163,6 +168,62 @@ def score_words(
     # Below the floor: kept, but ranked after every word above it (fills short lists).
     weights = np.where(df_c >= floor, weights, weights * BELOW_FLOOR)
     return keys, weights
+
+
+def class_tfidf_words(
+    counts: sp.spmatrix, topics: Sequence[int], vocab: Sequence[str], n: int = 30
+) -> dict[int, list[tuple[str, float]]]:
+    """BERTopic's c-TF-IDF words of every topic, from paragraph × term counts.
+
+    The computation of ``BERTopic(ctfidf_model=ClassTfidfTransformer(
+    reduce_frequent_words=True))`` with ``CountVectorizer(analyzer=make_analyzer(...))``:
+    the counts are summed per topic (BERTopic joins each topic's paragraphs and counts the
+    joined text, which gives the same sums), each topic's row is L1-normalised, square-rooted
+    and multiplied by ``log(1 + A / f)``, ``A`` the integer mean of the topics' token totals
+    and ``f`` the word's count in the corpus. Computed here from the counts the topic words
+    already hold, so a run neither tokenises its corpus twice nor imports BERTopic (a test
+    checks the weights against BERTopic's own transformer).
+
+    Parameters
+    ----------
+    counts : scipy.sparse matrix, shape (n_paragraphs, V)
+        Token counts per paragraph (not just presence).
+    topics : sequence of int
+        Topic of each paragraph (-1 = outliers, a topic like any other, as in BERTopic).
+    vocab : sequence of str, length V
+        The terms of the columns.
+    n : int, default 30
+        Words kept per topic: those with a positive weight, best first (ties: column order).
+
+    Returns
+    -------
+    dict
+        ``topic -> [(term, weight), ...]``.
+
+    Examples
+    --------
+    >>> x = sp.csr_matrix(np.array([[2, 0, 1], [1, 0, 1], [0, 3, 1]]))
+    >>> words = class_tfidf_words(x, [0, 0, 1], ["мектеп", "футбол", "жыл"], n=2)
+    >>> [w for w, _ in words[0]], [w for w, _ in words[1]]
+    (['мектеп', 'жыл'], ['футбол', 'жыл'])
+    """
+    topics = np.asarray(topics, dtype=int)
+    keys = np.unique(topics)
+    member = sp.csr_matrix(
+        (np.ones(len(topics)), (np.searchsorted(keys, topics), np.arange(len(topics)))),
+        shape=(len(keys), len(topics)),
+    )
+    per_topic = np.asarray((member @ sp.csr_matrix(counts, dtype=np.float64)).todense())
+    totals = per_topic.sum(axis=1, keepdims=True)
+    freq = per_topic.sum(axis=0)
+    idf = np.log(int(totals.mean()) / np.maximum(freq, 1e-300) + 1.0) if len(keys) else freq
+    weights = np.sqrt(per_topic / np.maximum(totals, 1e-300)) * idf[None, :]
+    out: dict[int, list[tuple[str, float]]] = {}
+    for row, k in enumerate(keys):
+        w = weights[row]
+        order = np.lexsort((np.arange(len(w)), -w))[:n]
+        out[int(k)] = [(str(vocab[j]), float(w[j])) for j in order if w[j] > 0]
+    return out
 
 
 def _topic_df(counts: sp.spmatrix, topics) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -331,14 +392,17 @@ def _display_forms(texts: Sequence[str], wanted: set[str]) -> dict[str, str]:
 
     upper: Counter = Counter()
     total: Counter = Counter()
+    token = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
     for text in texts:
-        for m in re.finditer(r"[^\W\d_]+(?:['-][^\W\d_]+)*", text):
+        for m in token.finditer(text):
             tok = m.group(0)
             low = tok.lower()
             if low not in wanted:
                 continue
-            before = text[: m.start()].rstrip()
-            if not before or before[-1] in '.!?:;"«»—–-(':
+            i = m.start() - 1
+            while i >= 0 and text[i].isspace():
+                i -= 1
+            if i < 0 or text[i] in '.!?:;"«»—–-(':
                 continue  # sentence start: capitalisation says nothing
             total[low] += 1
             upper[low] += tok[0].isupper()
@@ -445,6 +509,7 @@ def topic_words(
         return _ranked_words(keys, weights, vocab, stem_of, n, units, coherence, pool, eligible)
 
     out.words, out.weights = ranked(np.arange(len(texts)))
+    out.ctfidf = class_tfidf_words(counts @ to_stem, topics_arr, stems, max(3 * n, 30))
     for lang in sorted(set(langs.tolist())):
         mask = langs == lang
         if mask.sum() < 5 or lang in ("other", "und"):

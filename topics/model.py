@@ -307,23 +307,20 @@ def fit_topics(
     )  # fmt: skip
     bar.update()
     bar.set_postfix_str("topic words")
-    aligned = np.asarray(clustered.aligned, dtype=np.float32)
-    labels, ctfidf = _ctfidf_words(texts, aligned, clustered.labels, languages, top_n_words)
-    fitted = _fitted(clustered, labels, ctfidf, texts, languages, random_state=random_state,
+    fitted = _fitted(clustered, texts, languages, random_state=random_state,
                      top_n_words=top_n_words, align=align, groups=groups)  # fmt: skip
     bar.update()
     bar.close()
     return fitted
 
 
-def _fitted(
-    clustered, labels, ctfidf, texts, languages, *, random_state, top_n_words, align, groups=None
-):
+def _fitted(clustered, texts, languages, *, random_state, top_n_words, align, groups=None):
     """The :class:`FittedTopics` of a clustering: topics table, words, topic embeddings and
     similarity, stability against the consensus members, and the settings for the manifest.
     """
     from sklearn.metrics import adjusted_rand_score
 
+    labels = np.asarray(clustered.labels, dtype=int)
     aligned = np.asarray(clustered.aligned, dtype=np.float32)
     # Stability: agreement of each topic with the consensus members (other seeds, small
     # perturbations of the features).
@@ -337,7 +334,8 @@ def _fitted(
         "random_state": random_state,
         "top_n_words": top_n_words,
         "vectorizer": f"CountVectorizer(analyzer=topics.words.make_analyzer({corpus_langs}))",
-        "ctfidf": "ClassTfidfTransformer(reduce_frequent_words=True)",
+        "ctfidf": "ClassTfidfTransformer(reduce_frequent_words=True) on the vectorizer's stems "
+        "(topics.labels.class_tfidf_words)",
         "topic_words": f"topics.labels.topic_words(n={top_n_words})",
         "align_languages": align,
     }
@@ -350,7 +348,7 @@ def _fitted(
         params=params,
         stability_ari=[float(adjusted_rand_score(labels, o)) for o in others],
         words=topic_words_table(described),
-        ctfidf_words=ctfidf,
+        ctfidf_words=described.ctfidf,
     )
 
 
@@ -366,22 +364,6 @@ def _cluster_params(min_cluster_size, n_neighbors, consensus_runs, fit_sample) -
     if fit_sample is not None:
         params["fit_sample"] = int(fit_sample)
     return params
-
-
-def _ctfidf_words(texts, aligned, labels, languages, top_n_words):
-    """BERTopic's c-TF-IDF on our clusters (manual mode): the topic of every segment
-    (BERTopic's numbering) and each topic's weighted words. BERTopic imports torch: seconds.
-    """
-    from topics.interop import to_bertopic
-
-    fitted = to_bertopic(
-        texts, aligned, labels, languages,
-        top_n_words=max(top_n_words * 3, 30), check_numbering=False,
-    )  # fmt: skip
-    # BERTopic may renumber topics by size; keep our canonical ids consistent with it.
-    ctfidf = {int(k): [(w, float(s)) for w, s in (fitted.get_topic(k) or [])]
-              for k in sorted(fitted.get_topics())}  # fmt: skip
-    return np.asarray(fitted.topics_, dtype=int), ctfidf
 
 
 def _describe(

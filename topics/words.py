@@ -52,6 +52,10 @@ _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "`": "'", "\u00
 _HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-"})
 # Letters only ([^\W\d_]), joined by single inner hyphens or apostrophes.
 _TOKEN = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
+# Cheap tests that let most texts skip the character maps and the URL pattern (a scan of
+# every word boundary); the result is the same either way.
+_MAPPED = re.compile("[" + re.escape("".join(map(chr, sorted({*_APOSTROPHES, *_HYPHENS})))) + "]")
+_URL_HINT = re.compile(r"://|www\.|\.(?:com|org|net|kg|ru|edu|gov)")
 
 
 def tokenize(text: str) -> list[str]:
@@ -76,9 +80,15 @@ def tokenize(text: str) -> list[str]:
     """
     if not text:
         return []
-    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES).translate(_HYPHENS)
-    text = _URL.sub(" ", _EMAIL.sub(" ", text))
-    return [t for t in (m.group(0).lower() for m in _TOKEN.finditer(text)) if len(t) > 1]
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if _MAPPED.search(text):
+        text = text.translate(_APOSTROPHES).translate(_HYPHENS)
+    if "@" in text:
+        text = _EMAIL.sub(" ", text)
+    if _URL_HINT.search(text):
+        text = _URL.sub(" ", text)
+    return [t for t in map(str.lower, _TOKEN.findall(text)) if len(t) > 1]
 
 
 # --------------------------------------------------------------------------- stop words
@@ -414,6 +424,7 @@ class Analyzer:
 
     def __init__(self, langs: Sequence[str] = ("ky",)) -> None:
         self.langs = tuple(langs)
+        self._stems: dict[str, str] = {}  # token -> kept stem ("" = dropped)
 
     def __repr__(self) -> str:
         return f"Analyzer(langs={self.langs!r})"
@@ -429,12 +440,16 @@ class Analyzer:
 
     def __setstate__(self, state: dict) -> None:
         self.langs = tuple(state["langs"])
+        self._stems = {}
 
     def pairs(self, text: str) -> list[tuple[str, str]]:
         """``(surface token, stem)`` of every kept token of ``text``, in order."""
+        stems = self._stems
         out = []
         for tok in tokenize(text):
-            s = _kept_stem(tok, self.langs)
+            s = stems.get(tok)
+            if s is None:
+                s = stems[tok] = _kept_stem(tok, self.langs)
             if s:
                 out.append((tok, s))
         return out
