@@ -259,7 +259,16 @@ def main() -> None:
         rows.append(res)
         print(json.dumps(res), flush=True)
     if rows:
-        cols = ["n", "docs", "topics_s", "topics_cpu_s", "themes_s", "compare_s", "peak_rss_gb", "n_topics"]
+        cols = [
+            "n",
+            "docs",
+            "topics_s",
+            "topics_cpu_s",
+            "themes_s",
+            "compare_s",
+            "peak_rss_gb",
+            "n_topics",
+        ]
         cols += ["outliers", "ami", "members"]
         cols += [c for c in ("exact_topics_s", "exact_ami", "exact_n_topics") if c in rows[0]]
         cols += [c for c in ("noise_ari", "noise_n_topics") if any(c in r for r in rows)]
