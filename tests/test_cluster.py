@@ -270,27 +270,3 @@ def test_fit_sample_must_not_be_negative(blobs):
     X, _, _ = blobs
     with pytest.raises(ValueError, match="fit_sample"):
         cluster.fit_clusters(X, params={"fit_sample": -1})
-
-
-@pytest.mark.parametrize("n", [60, 700])
-def test_exact_knn_is_scikit_learns_to_the_last_bit(n):
-    """The members' neighbour search reproduces scikit-learn's brute-force cosine search
-    exactly (indices and distances), duplicates included, so topics do not depend on it."""
-    from sklearn.neighbors import NearestNeighbors
-
-    from topics import _umap
-
-    rng = np.random.default_rng(n)
-    Z = rng.normal(size=(n, 12)).astype(np.float32)
-    Z[n // 2 : n // 2 + 5] = Z[:5]  # exact duplicates
-    idx, dists = _umap._knn(Z, 9, "cosine")
-    ref_d, ref_i = (
-        NearestNeighbors(n_neighbors=9, metric="cosine", algorithm="brute").fit(Z).kneighbors(Z)
-    )
-    for row in np.flatnonzero(ref_i[:, 0] != np.arange(n)):  # the point itself first, as UMAP
-        others = [j for j in ref_i[row] if j != row][:8]
-        ref_i[row] = [row, *others]
-        ref_d[row] = [0.0, *np.sort(ref_d[row])[1:9]]
-    assert np.array_equal(idx, ref_i.astype(np.int32))
-    assert np.array_equal(dists, np.maximum(ref_d, 0.0).astype(np.float32))
-    assert np.all(idx[:, 0] == np.arange(n))

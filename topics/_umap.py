@@ -21,41 +21,10 @@ EXACT_KNN_MAX = 20_000
 
 
 def _knn(Z: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest neighbours of every row of ``Z`` among the rows of ``Z``.
+    from sklearn.neighbors import NearestNeighbors
 
-    scikit-learn's brute-force search
-    (``NearestNeighbors(metric=metric, algorithm="brute").fit(Z).kneighbors(Z)``). For the
-    cosine metric, when the distance matrix fits in one of scikit-learn's chunks (up to ~11,000
-    rows by default), it is computed here with the same operations in the same order, so the
-    neighbours and distances are the same to the last bit (a test checks it), without
-    scikit-learn's validation and chunking overhead.
-    """
-    import sklearn
-
-    n = len(Z)
-    # Rows per chunk of scikit-learn's pairwise_distances_chunked (8 bytes per distance).
-    chunk_rows = int(sklearn.get_config()["working_memory"] * 2**20) // max(8 * n, 1)
-    if metric == "cosine" and chunk_rows >= n:
-        from sklearn.preprocessing import normalize
-
-        # scikit-learn's path when the whole distance matrix is one chunk: the query is the
-        # fitted array itself, so it is normalised once, multiplied by its own transpose and
-        # its diagonal set to 0.
-        unit = normalize(Z, copy=True)
-        dist = unit @ unit.T
-        dist *= -1
-        dist += 1
-        np.clip(dist, 0.0, 2.0, out=dist)
-        np.fill_diagonal(dist, 0.0)
-        rows = np.arange(n)[:, None]
-        idx = np.argpartition(dist, k - 1, axis=1)[:, :k]
-        idx = idx[rows, np.argsort(dist[rows, idx])]
-        dists = dist[rows, idx]
-    else:
-        from sklearn.neighbors import NearestNeighbors
-
-        nn = NearestNeighbors(n_neighbors=k, metric=metric, algorithm="brute").fit(Z)
-        dists, idx = nn.kneighbors(Z)
+    nn = NearestNeighbors(n_neighbors=k, metric=metric, algorithm="brute").fit(Z)
+    dists, idx = nn.kneighbors(Z)
     # Each point is its own first neighbour (as in UMAP's exact search), even for duplicates.
     for row in np.flatnonzero(idx[:, 0] != np.arange(len(Z))):
         others = [j for j in idx[row] if j != row][: k - 1]
