@@ -19,7 +19,6 @@ from topics.errors import InputFileError
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
 
 _CYR = re.compile(r"[\u0400-\u04ff]")
-_CYR_LOWER = re.compile(r"[\u0430-\u044f\u0450-\u045f\u0460-\u04ff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
