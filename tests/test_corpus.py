@@ -164,3 +164,29 @@ def test_nothing_readable_is_an_error(tmp_path):
         load_quiet(tmp_path)
     with pytest.raises(CorpusError, match="not found"):
         load_corpus(tmp_path / "nope")
+
+
+def test_docx_text_box_is_read_once(tmp_path):
+    """Word stores a text box twice (mc:Choice for new versions, mc:Fallback for old ones);
+    only one copy is read."""
+    import docx
+    from docx.oxml import parse_xml
+
+    d = docx.Document()
+    d.add_paragraph("Биринчи абзац.")
+    para = d.add_paragraph("Экинчи абзац. ")
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    mc = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+    box = (
+        f'<mc:AlternateContent xmlns:mc="{mc}" xmlns:w="{w}">'
+        '<mc:Choice Requires="wps"><w:r><w:t>Кутудагы текст.</w:t></w:r></mc:Choice>'
+        "<mc:Fallback><w:r><w:t>Кутудагы текст.</w:t></w:r></mc:Fallback>"
+        "</mc:AlternateContent>"
+    )
+    para._p.append(parse_xml(box))
+    d.save(str(tmp_path / "box.docx"))
+    corpus, skipped = load_quiet(tmp_path)
+    assert not skipped
+    text = {doc.file: doc for doc in corpus.documents}["box.docx"].text
+    assert text.count("Кутудагы текст.") == 1
+    assert "Экинчи абзац. Кутудагы текст." in text and "Биринчи абзац." in text

@@ -188,18 +188,34 @@ def _read_docx(path: Path, data: bytes) -> tuple[str, str]:
     for block in document.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            blocks.append("".join(t.text or "" for t in block.iter() if t.tag.endswith("}t")))
+            blocks.append(_docx_text(block))
         elif tag == "tbl":
             for row in block.iter():
                 if row.tag.endswith("}tr"):
                     cells = []
                     for cell in row.iterchildren():
                         if cell.tag.endswith("}tc"):
-                            cells.append(
-                                "".join(t.text or "" for t in cell.iter() if t.tag.endswith("}t"))
-                            )
+                            cells.append(_docx_text(cell))
                     blocks.append(" | ".join(c for c in cells if c.strip()))
     return "\n\n".join(blocks), "docx"
+
+
+def _docx_text(element) -> str:
+    """The text (``w:t``) of a Word XML element, in order, without the ``mc:Fallback`` copy
+    of an ``mc:AlternateContent`` (a text box or shape is stored twice: once for new Word
+    versions, ``mc:Choice``, once for old ones; reading both doubled its text).
+    """
+    parts: list[str] = []
+    stack = [element]
+    while stack:
+        el = stack.pop()
+        tag = el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
+        if tag == "Fallback":
+            continue
+        if tag == "t":
+            parts.append(el.text or "")
+        stack.extend(reversed(list(el)))
+    return "".join(parts)
 
 
 def _read_pdf(path: Path, data: bytes) -> tuple[str, str]:
