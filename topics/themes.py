@@ -26,21 +26,25 @@ theme when its combined score reaches ``min_score``, otherwise no theme.
 the codebook: :func:`theme_offsets` learns one offset per theme (and one for "no theme") by
 a ridge-penalised multinomial logit on the coded paragraphs' combined scores, so a theme the
 codebook over-states (it absorbs its neighbours' paragraphs) is pulled down and one it
-under-states is pulled up. The offsets are few (one per theme) and shrunk towards zero, so
-30 coded paragraphs move them only as far as the codes agree. Measured in
-``experiments/bench_coding.py``: similarity to the coded paragraphs themselves (nearest
-examples, example centroids, a classifier over embeddings) lowered held-out accuracy on the
-seed corpus, because paragraphs of one document resemble each other more than paragraphs of
-one theme.
+under-states is pulled up. How far the offsets may move (the ridge penalty) is chosen by the
+sheet itself (:func:`choose_shrinkage`): offsets learnt from the other documents' codes must
+predict each document's codes better than the codebook alone, or the codebook stays as it
+is. Measured in ``experiments/bench_coding.py``: similarity to the coded paragraphs themselves
+(nearest examples, example centroids, a classifier over embeddings, keywords learnt from the
+coded paragraphs, per-document offsets, pairwise corrections between themes) lowered
+held-out accuracy on the seed corpus, because paragraphs of one document resemble each
+other more than paragraphs of one theme.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -59,6 +63,7 @@ __all__ = [
     "combine_scores",
     "assign_themes",
     "theme_offsets",
+    "choose_shrinkage",
     "cross_validated_themes",
     "theme_posterior",
     "name_topics",
@@ -479,15 +484,15 @@ def theme_offsets(
     min_z : float, default 3.0
         As in :func:`assign_themes`.
     l2 : float, default 3.0
-        Shrinkage towards the codebook alone (tuned on the seed corpus, see
-        ``experiments/bench_coding.py``).
+        Shrinkage towards the codebook alone; ``inf`` keeps the codebook as it is.
+        :func:`choose_shrinkage` picks it from the coded paragraphs.
     tau : float, default 0.01
         Scale of the scores (a few hundredths of cosine separate themes).
 
     Returns
     -------
     numpy.ndarray, shape (T + 1,)
-        Zeros when no paragraph is coded.
+        Zeros when no paragraph is coded or ``l2`` is ``inf``.
 
     Examples
     --------
@@ -496,18 +501,72 @@ def theme_offsets(
     >>> assign_themes(s, ["a", "b"], offsets=off).theme[:3]
     ['b', 'b', 'b']
     """
-    from scipy.optimize import minimize
-    from scipy.special import logsumexp
-
     rows = np.asarray(rows, dtype=np.int64)
     lab = np.asarray(labels, dtype=np.int64)
     k = scores.shape[1] + 1
-    if len(rows) == 0:
+    if len(rows) == 0 or np.isinf(l2):
         return np.zeros(k)
     x = _with_none(scores, min_z)[rows] / tau
     x = x - x.max(axis=1, keepdims=True)  # softmax is shift-invariant; keeps exp() in range
     y = np.zeros((len(rows), k))
     y[np.arange(len(rows)), lab] = 1.0
+    a, b = _ridge_logit(x, y, l2)
+    return b * tau / a
+
+
+def _ridge_logit(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[float, np.ndarray]:
+    """Minimise ``-sum(y * log softmax(a * x + b)) + l2 * (|b|^2 + (a - 1)^2)`` over the scale
+    ``a >= 0.05`` and the offsets ``b``.
+
+    The objective is convex, so Newton's method with a backtracking line search finds the
+    optimum in a few steps (``choose_shrinkage`` fits it many times); L-BFGS-B takes over in
+    the rare case that the scale reaches its bound.
+    """
+    from scipy.special import logsumexp
+
+    k = y.shape[1]
+
+    def value(q: np.ndarray) -> float:
+        s = q[0] * x + q[1:]
+        lse = logsumexp(s, axis=1, keepdims=True)
+        return -float(np.sum(y * (s - lse))) + l2 * (float(q[1:] @ q[1:]) + (q[0] - 1.0) ** 2)
+
+    q = np.r_[1.0, np.zeros(k)]
+    f = value(q)
+    for _ in range(100):
+        s = q[0] * x + q[1:]
+        p = np.exp(s - logsumexp(s, axis=1, keepdims=True))
+        g = p - y
+        grad = np.r_[float(np.sum(g * x)) + 2 * l2 * (q[0] - 1.0), g.sum(axis=0) + 2 * l2 * q[1:]]
+        # Hessian of the softmax cross-entropy in (a, b): W = diag(p) - p p^T per row
+        px = np.sum(p * x, axis=1, keepdims=True)
+        wx = p * x - p * px  # W x per row
+        hess = np.empty((k + 1, k + 1))
+        hess[0, 0] = float(np.sum(x * wx))
+        hess[0, 1:] = hess[1:, 0] = wx.sum(axis=0)
+        hess[1:, 1:] = np.diag(p.sum(axis=0)) - p.T @ p
+        hess += 2 * l2 * np.eye(k + 1)
+        step = np.linalg.solve(hess, grad)
+        t = 1.0
+        while t > 1e-10:
+            new = q - t * step
+            if new[0] >= 0.05 and (f_new := value(new)) <= f - 1e-4 * t * float(grad @ step):
+                break
+            t /= 2
+        else:
+            break
+        q, f_old, f = new, f, f_new
+        if f_old - f < 1e-12 * max(1.0, abs(f)):
+            break
+    if q[0] <= 0.05 + 1e-9 or np.linalg.norm(grad) > 1e-4 * max(1.0, len(x)):
+        q = _ridge_logit_bounded(x, y, l2, q)
+    return float(q[0]), q[1:]
+
+
+def _ridge_logit_bounded(x, y, l2, start) -> np.ndarray:
+    """The same objective by L-BFGS-B, for a scale at its bound."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
 
     def loss(q: np.ndarray) -> tuple[float, np.ndarray]:
         a, b = q[0], q[1:]
@@ -518,10 +577,95 @@ def theme_offsets(
         grad = np.r_[float(np.sum(g * x)) + 2 * l2 * (a - 1.0), g.sum(axis=0) + 2 * l2 * b]
         return value, grad
 
-    bounds = [(0.05, None)] + [(None, None)] * k
-    res = minimize(loss, np.r_[1.0, np.zeros(k)], jac=True, method="L-BFGS-B", bounds=bounds)
-    a, b = res.x[0], res.x[1:]
-    return b * tau / a
+    bounds = [(0.05, None)] + [(None, None)] * y.shape[1]
+    start = np.r_[max(start[0], 0.05), start[1:]]
+    return minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x
+
+
+#: Ridge penalties :func:`choose_shrinkage` compares, from the codebook alone (``inf``) to
+#: offsets that follow the codes closely.
+SHRINKAGE_GRID = (math.inf, 10.0, 3.0, 1.0)
+
+#: The penalty used when the coded paragraphs come from a single document (nothing to
+#: cross-validate on).
+DEFAULT_L2 = 3.0
+
+
+def _fold_ids(folds: Sequence[object], max_folds: int) -> np.ndarray:
+    """Fold number of each coded paragraph: its document, documents grouped round-robin (in
+    sorted order) into at most ``max_folds`` folds, so the folds never depend on row order.
+    """
+    _, inv = np.unique(np.asarray([str(f) for f in folds], dtype=object), return_inverse=True)
+    return inv % max_folds
+
+
+def choose_shrinkage(
+    scores: np.ndarray,
+    rows: Sequence[int],
+    labels: Sequence[int],
+    folds: Sequence[object],
+    *,
+    grid: Sequence[float] = SHRINKAGE_GRID,
+    min_z: float = 3.0,
+    tau: float = 0.01,
+    max_folds: int = 10,
+) -> tuple[float, dict[float, float]]:
+    """How far the coded paragraphs may move the codebook: the ridge penalty of
+    :func:`theme_offsets` chosen by cross-validation over documents.
+
+    For each candidate penalty, each fold's (document's) codes are predicted by offsets
+    fitted on the other folds, and scored by their log-likelihood under
+    ``softmax((s + offsets) / tau)``. The candidate with the highest total wins; ties go to
+    the earlier (more cautious) one. ``inf`` (the codebook alone) wins when offsets learnt
+    from some documents do not carry over to the others, as when the codebook already fits
+    the codes or the codes disagree among themselves.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray, shape (n, T)
+    rows, labels : sequence of int
+        Coded paragraphs and their codes, as in :func:`theme_offsets`.
+    folds : sequence
+        Document of each coded paragraph.
+    grid : sequence of float, default :data:`SHRINKAGE_GRID`
+    min_z, tau : float
+        As in :func:`theme_offsets`.
+    max_folds : int, default 10
+        Documents are grouped into at most this many folds.
+
+    Returns
+    -------
+    l2 : float
+        The chosen penalty; :data:`DEFAULT_L2` when the codes come from fewer than two
+        documents.
+    loglik : dict
+        Cross-validated log-likelihood of each candidate (empty without a choice).
+
+    Examples
+    --------
+    >>> s = np.array([[0.50, 0.49]] * 6)
+    >>> choose_shrinkage(s, range(6), [1] * 6, ["d1", "d1", "d2", "d2", "d3", "d3"])[0]
+    1.0
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    lab = np.asarray(labels, dtype=np.int64)
+    fid = _fold_ids(folds, max_folds)
+    if len(np.unique(fid)) < 2:
+        return DEFAULT_L2, {}
+    full = _with_none(scores, min_z)
+    loglik: dict[float, float] = {}
+    for l2 in grid:
+        total = 0.0
+        for f in np.unique(fid):
+            test = fid == f
+            off = theme_offsets(scores, rows[~test], lab[~test], min_z=min_z, l2=l2, tau=tau)
+            z = (full[rows[test]] + off[None, :]) / tau
+            z = z - z.max(axis=1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            total += float(logp[np.arange(int(test.sum())), lab[test]].sum())
+        loglik[float(l2)] = total
+    values = list(loglik.values())
+    return float(list(loglik)[int(np.argmax(values))]), loglik
 
 
 def cross_validated_themes(
@@ -532,13 +676,15 @@ def cross_validated_themes(
     folds: Sequence[object],
     *,
     min_z: float = 3.0,
-    l2: float = 3.0,
+    l2: float | Literal["auto"] = "auto",
 ) -> list[str]:
     """The theme of each coded paragraph predicted without its fold's codes.
 
     For each fold (normally the document), :func:`theme_offsets` is fitted on the coded
     paragraphs of all *other* folds and applied to this fold's paragraphs: no coded
-    paragraph is ever scored by a model that saw its own code (nor its document's).
+    paragraph is ever scored by a model that saw its own code (nor its document's). With
+    ``l2="auto"`` the penalty is chosen (:func:`choose_shrinkage`) from the other folds'
+    codes too, as the run chooses it from all codes.
 
     Parameters
     ----------
@@ -548,7 +694,8 @@ def cross_validated_themes(
         Coded paragraphs and their codes, as in :func:`theme_offsets`.
     folds : sequence
         Fold (document) of each coded paragraph.
-    min_z, l2 : float
+    min_z : float
+    l2 : float or "auto", default "auto"
 
     Returns
     -------
@@ -561,7 +708,10 @@ def cross_validated_themes(
     out = [""] * len(rows)
     for f in np.unique(folds):
         test = folds == f
-        off = theme_offsets(scores, rows[~test], lab[~test], min_z=min_z, l2=l2)
+        pen = l2
+        if pen == "auto":
+            pen, _ = choose_shrinkage(scores, rows[~test], lab[~test], folds[~test], min_z=min_z)
+        off = theme_offsets(scores, rows[~test], lab[~test], min_z=min_z, l2=float(pen))
         # the unthemed threshold is the corpus's, not the fold's
         pick = (_with_none(scores, min_z)[rows[test]] + off[None, :]).argmax(axis=1)
         for j, p in zip(np.flatnonzero(test), pick, strict=True):
