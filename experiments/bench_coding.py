@@ -5,20 +5,26 @@
    as a coding sheet (`segment_id`, `code` = the paragraph's main hand-coded label), run the
    theme assignment with that sheet (`topics.coding.few_shot`, what `topics run --coded`
    calls) and score the *other* labelled paragraphs (held out): any-label accuracy and
-   macro-F1 as in `bench_seeds.py`. Zero-shot is scored on the same held-out paragraphs.
+   macro-F1 as in `bench_seeds.py`. Zero-shot, and few-shot with the earlier fixed penalty
+   (`l2 = 3`), are scored on the same held-out paragraphs. 1b: sheets of 30 drawn as
+   `topics code sample` draws them (stratified by the machine's zero-shot theme).
    One draw is also run through the whole pipeline (`topics.pipeline.run` with
    `cfg.themes.coded`) to check that the fast path here gives the same themes.
 2. **Generality** (`--reduced K`): the same at N = 30 with K random reduced versions of the
-   codebook (as `bench_seeds.py --codebook-samples`): a weaker codebook, where calibration
-   matters more.
+   codebook (as `bench_seeds.py --codebook-samples`), random and stratified sheets: a weaker
+   codebook, where calibration matters more.
 3. **Interval coverage on simulated coders**: documents with their own theme mix, a machine
    whose accuracy varies by document and a coder who errs at random; the share of 95%
    intervals (cluster bootstrap over documents) that contain the population value of
    accuracy, Cohen's kappa and Krippendorff's alpha.
 
+`--draw-seed` and `--codebook-seed` set the draws of the sheets and of the reduced codebooks;
+the few-shot method was chosen on other draws (see `experiments/RESULTS.md`).
+
 Usage::
 
     python experiments/bench_coding.py [--reps 20] [--reduced 12] [--sim 200]
+        [--draw-seed 0] [--codebook-seed 0]
 """
 
 from __future__ import annotations

@@ -333,3 +333,56 @@ def test_few_shot_refuses_rows_that_are_not_modelled_paragraphs(tmp_path):
     modelled = np.flatnonzero(seg["segment_id"] != "d1:03")  # d1:03 is a title, say
     with pytest.raises(TopicsError, match=r"row 3: segment d1:03 is not a modelled paragraph"):
         coding.few_shot(scores[modelled], ["a", "b"], path, seg, modelled)
+
+
+@pytest.mark.slow
+def test_run_with_a_coded_sheet_by_api_config_and_cli(tmp_path):
+    from conftest import ROOT
+
+    import topics
+    from topics.cli import main as cli_main
+    from topics.config import load_config
+    from topics.corpus import load_corpus
+    from topics.ingest import segments_from_corpus
+
+    about = {
+        "distance learning": "Lessons moved online during the pandemic; students studied at "
+        "home through video platforms and e-learning courses.",
+        "infrastructure": "Rural schools lack computers and a stable internet connection; "
+        "several buildings have no electricity.",
+        "gender": "Girls in rural areas leave school early, and women are rare among "
+        "university rectors.",
+    }
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for d in range(4):
+        paras = [f"{text} Report {d}, part {i}." for i, text in enumerate(about.values())]
+        (corpus / f"doc{d}.txt").write_text("\n\n".join(paras * 2), "utf-8")
+    book = ROOT / "experiments" / "codebook.toml"
+    fast = {"consensus_runs": 1, "n_boot": 100, "n_perm": 100}
+    seg = segments_from_corpus(load_corpus(corpus)).segments
+    sheet = seg.groupby("doc_id").head(2)[["segment_id", "text"]].copy()
+    sheet["code"] = [next(t for t, x in about.items() if x in s) for s in sheet["text"]]
+    sheet.to_csv(tmp_path / "sheet.csv", index=False)
+
+    few = topics.run(corpus, themes=book, coded=tmp_path / "sheet.csv", **fast)
+    assert list(few.coded["segment_id"]) == list(sheet["segment_id"])
+    assert {"code", "theme", "cv_theme"} <= set(few.coded.columns)
+    info = few.manifest["themes"]
+    assert info["n_coded"] == len(sheet) and "l2" in info and "l2_cv_loglik" in info
+
+    # [themes] coded in a config, relative to the file; --coded on the command line wins
+    (tmp_path / "run.toml").write_text(
+        f'corpus = "corpus"\n[themes]\ncodebook = "{book.as_posix()}"\ncoded = "old.csv"\n'
+        "[topics]\nconsensus_runs = 1\n[compare]\nn_boot = 100\nn_perm = 100\n",
+        "utf-8",
+    )
+    assert load_config(tmp_path / "run.toml").themes.coded == str(tmp_path.resolve() / "old.csv")
+    out = tmp_path / "cli"
+    code = cli_main(
+        ["run", "--config", str(tmp_path / "run.toml"), "--coded", str(tmp_path / "sheet.csv"),
+         "--out", str(out), "--quiet"]
+    )  # fmt: skip
+    assert code == 0
+    themes = pd.read_csv(out / "segments.csv", keep_default_na=False)["theme"]
+    assert themes.tolist() == few.segments["theme"].fillna("").tolist()
