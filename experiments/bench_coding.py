@@ -5,20 +5,26 @@
    as a coding sheet (`segment_id`, `code` = the paragraph's main hand-coded label), run the
    theme assignment with that sheet (`topics.coding.few_shot`, what `topics run --coded`
    calls) and score the *other* labelled paragraphs (held out): any-label accuracy and
-   macro-F1 as in `bench_seeds.py`. Zero-shot is scored on the same held-out paragraphs.
+   macro-F1 as in `bench_seeds.py`. Zero-shot, and few-shot with the earlier fixed penalty
+   (`l2 = 3`), are scored on the same held-out paragraphs. 1b: sheets of 30 drawn as
+   `topics code sample` draws them (stratified by the machine's zero-shot theme).
    One draw is also run through the whole pipeline (`topics.pipeline.run` with
    `cfg.themes.coded`) to check that the fast path here gives the same themes.
 2. **Generality** (`--reduced K`): the same at N = 30 with K random reduced versions of the
-   codebook (as `bench_seeds.py --codebook-samples`): a weaker codebook, where calibration
-   matters more.
+   codebook (as `bench_seeds.py --codebook-samples`), random and stratified sheets: a weaker
+   codebook, where calibration matters more.
 3. **Interval coverage on simulated coders**: documents with their own theme mix, a machine
    whose accuracy varies by document and a coder who errs at random; the share of 95%
    intervals (cluster bootstrap over documents) that contain the population value of
    accuracy, Cohen's kappa and Krippendorff's alpha.
 
+`--draw-seed` and `--codebook-seed` set the draws of the sheets and of the reduced codebooks;
+the few-shot method was chosen on other draws (see `experiments/RESULTS.md`).
+
 Usage::
 
     python experiments/bench_coding.py [--reps 20] [--reduced 12] [--sim 200]
+        [--draw-seed 0] [--codebook-seed 0]
 """
 
 from __future__ import annotations
@@ -93,24 +99,51 @@ def score(themes_of: dict[str, str], rows: pd.DataFrame) -> dict:
     return theme_metrics([themes_of[s] for s in rows["segment_id"]], rows["gold"].tolist())
 
 
-def few_vs_zero(seg, idx, scores, names, lab, sizes, reps, seed=0, tmp=None):
+def stratified_pick(segs: pd.DataFrame, strata: np.ndarray, n: int, rng) -> np.ndarray:
+    """Rows of ``segs`` drawn as ``topics code sample`` draws them: strata = the machine's
+    zero-shot theme, a floor per stratum and the rest in proportion (``coding._allocate``).
+    """
+    from topics.coding import _allocate
+
+    values = sorted(set(strata))
+    alloc = _allocate(np.array([(strata == v).sum() for v in values]), n)
+    take = [
+        rng.choice(np.flatnonzero(strata == v), int(k), replace=False)
+        for v, k in zip(values, alloc, strict=True)
+    ]
+    return np.sort(np.concatenate(take))
+
+
+def few_vs_zero(seg, idx, scores, names, lab, sizes, reps, seed=0, tmp=None, design="random"):
+    """Held-out scores of zero-shot, few-shot (``few_shot``, the run's path) and few-shot with
+    the earlier fixed penalty (``l2 = 3``), over ``reps`` sheets per size."""
     from topics import themes as th
     from topics.coding import few_shot
 
     ids = seg["segment_id"].astype(str).to_numpy()[idx]
-    zero = dict(zip(ids, th.assign_themes(scores, names).theme, strict=True))
+    zero_theme = th.assign_themes(scores, names).theme
+    zero = dict(zip(ids, zero_theme, strict=True))
     segs = lab.drop_duplicates("segment_id")[["segment_id", "code"]].reset_index(drop=True)
+    strata = np.array([zero[s] for s in segs["segment_id"]], dtype=object)
     rng = np.random.default_rng(seed)
     out = []
     for n in sizes:
         for r in range(reps):
-            pick = segs.iloc[np.sort(rng.choice(len(segs), n, replace=False))]
+            if design == "stratified":
+                pick = segs.iloc[stratified_pick(segs, strata, n, rng)]
+            else:
+                pick = segs.iloc[np.sort(rng.choice(len(segs), n, replace=False))]
             path = Path(tmp) / f"sheet_{n}_{r}.csv"
             pick.to_csv(path, index=False)
-            assigned, coded, _ = few_shot(scores, names, path, seg, idx)
+            assigned, coded, info = few_shot(scores, names, path, seg, idx)
             few = dict(zip(ids, assigned.theme, strict=True))
+            pos = {s: i for i, s in enumerate(ids)}
+            rows = [pos[s] for s in pick["segment_id"]]
+            labs = [names.index(c) if c in names else len(names) for c in pick["code"]]
+            off = th.theme_offsets(scores, rows, labs, l2=3.0)
+            fixed = dict(zip(ids, th.assign_themes(scores, names, offsets=off).theme, strict=True))
             held = lab[~lab["segment_id"].isin(set(pick["segment_id"]))]
-            z, f = score(zero, held), score(few, held)
+            z, f, x = score(zero, held), score(few, held), score(fixed, held)
             cv = np.mean(
                 [
                     (c == t) or (c == "none" and t == "")
@@ -126,6 +159,9 @@ def few_vs_zero(seg, idx, scores, names, lab, sizes, reps, seed=0, tmp=None):
                     "zero_f1": z["macro_f1"],
                     "few_acc": f["accuracy"],
                     "few_f1": f["macro_f1"],
+                    "fixed_acc": x["accuracy"],
+                    "fixed_f1": x["macro_f1"],
+                    "l2": np.inf if info["l2"] is None else info["l2"],
                     "cv_main_acc": cv,
                 }
             )
@@ -136,12 +172,40 @@ def summarise(df: pd.DataFrame, by: str = "n") -> pd.DataFrame:
     rows = []
     for key, g in df.groupby(by):
         rec = {by: key, "held-out paragraphs": int(g["held_out"].median())}
-        for c in ("zero_acc", "few_acc", "zero_f1", "few_f1"):
+        for c in ("zero_acc", "few_acc", "fixed_acc", "zero_f1", "few_f1", "fixed_f1"):
             rec[c] = f"{g[c].mean():.3f} ± {g[c].std():.3f} (min {g[c].min():.3f})"
         better_acc = (g["few_acc"] > g["zero_acc"]).mean()
         better_f1 = (g["few_f1"] > g["zero_f1"]).mean()
         rec["few > zero (acc / F1)"] = f"{better_acc:.0%} / {better_f1:.0%}"
+        rec["l2 chosen"] = ", ".join(
+            f"{k:g}: {v}" for k, v in g["l2"].value_counts().sort_index(ascending=False).items()
+        )
         rows.append(rec)
+    return pd.DataFrame(rows)
+
+
+def generality(red_res: pd.DataFrame) -> pd.DataFrame:
+    """Per sheet design and method: the mean over codebooks of the per-codebook mean, the
+    worst codebook, and on how many codebooks the method beats zero-shot."""
+    rows = []
+    for design, g in red_res.groupby("design"):
+        mb = g.groupby("codebook")[
+            ["zero_acc", "few_acc", "fixed_acc", "zero_f1", "few_f1", "fixed_f1"]
+        ].mean()
+        for method in ("zero", "few", "fixed"):
+            a, f = mb[f"{method}_acc"], mb[f"{method}_f1"]
+            rows.append(
+                {
+                    "design": design,
+                    "method": method,
+                    "accuracy": f"{a.mean():.3f} (min {a.min():.3f})",
+                    "macro-F1": f"{f.mean():.3f} (min {f.min():.3f})",
+                    "better than zero-shot (acc / F1)": ""
+                    if method == "zero"
+                    else f"{(a > mb['zero_acc']).sum()}/{len(mb)} / "
+                    f"{(f > mb['zero_f1']).sum()}/{len(mb)}",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -218,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 20, 30, 40])
     ap.add_argument("--reduced", type=int, default=12, metavar="K")
+    ap.add_argument("--draw-seed", type=int, default=0, help="seed of the coded sheets' draws")
+    ap.add_argument("--codebook-seed", type=int, default=0, help="seed of the reduced codebooks")
     ap.add_argument("--sim", type=int, default=200, help="simulated samples per setting")
     ap.add_argument("--labels", type=Path, default=ROOT / "experiments" / "seed_labels.csv")
     ap.add_argument("--codebook", type=Path, default=ROOT / "experiments" / "codebook.toml")
@@ -239,34 +305,37 @@ def main(argv: list[str] | None = None) -> int:
             f"pipeline check (one draw via topics.pipeline.run): "
             f"{'same themes' if pipeline_check(lab, seg, idx, scores, names, tmp) else 'DIFFERENT'}"
         )
-        res = few_vs_zero(seg, idx, scores, names, lab, args.sizes, args.reps, tmp=tmp)
-        print(f"\n1. Seed codebook, {len(lab)} labelled paragraphs, {args.reps} draws per size")
+        res = few_vs_zero(
+            seg, idx, scores, names, lab, args.sizes, args.reps, seed=args.draw_seed, tmp=tmp
+        )
+        print(f"\n1. Seed codebook, {len(lab)} labelled paragraphs, {args.reps} random sheets")
         print(summarise(res).to_string(index=False))
         print(
             "cross-validated accuracy on the coded paragraphs themselves (main label, by "
             "document): "
             + ", ".join(f"n={n}: {g['cv_main_acc'].mean():.3f}" for n, g in res.groupby("n"))
         )
+        strat = few_vs_zero(
+            seg, idx, scores, names, lab, [30], args.reps, seed=args.draw_seed, tmp=tmp,
+            design="stratified",
+        )  # fmt: skip
+        print(f"\n1b. Seed codebook, {args.reps} sheets of 30 stratified by the machine's theme")
+        print(summarise(strat).to_string(index=False))
         if args.reduced:
             full = tomllib.loads(args.codebook.read_text("utf-8"))["theme"]
-            rng = np.random.default_rng(0)
+            rng = np.random.default_rng(args.codebook_seed)
             parts = []
             for i in range(args.reduced):
-                red = reduced_themes(full, rng)
-                r = few_vs_zero(seg, idx, combined(red), names, lab, [30], 10, seed=i, tmp=tmp)
-                parts.append(r.assign(codebook=i))
+                red = combined(reduced_themes(full, rng))
+                for design in ("random", "stratified"):
+                    r = few_vs_zero(
+                        seg, idx, red, names, lab, [30], 10, seed=args.draw_seed + i, tmp=tmp,
+                        design=design,
+                    )  # fmt: skip
+                    parts.append(r.assign(codebook=i, design=design))
             red_res = pd.concat(parts)
-            per_book = red_res.groupby("codebook")[["zero_acc", "few_acc", "zero_f1", "few_f1"]]
-            mb = per_book.mean()
-            print(f"\n2. {args.reduced} reduced codebooks, 30 coded paragraphs, 10 draws each")
-            print(
-                f"zero-shot acc {mb['zero_acc'].mean():.3f} (min {mb['zero_acc'].min():.3f}), "
-                f"F1 {mb['zero_f1'].mean():.3f} (min {mb['zero_f1'].min():.3f}); few-shot acc "
-                f"{mb['few_acc'].mean():.3f} (min {mb['few_acc'].min():.3f}), F1 "
-                f"{mb['few_f1'].mean():.3f} (min {mb['few_f1'].min():.3f}); few-shot better "
-                f"on {(mb['few_acc'] > mb['zero_acc']).sum()}/{len(mb)} codebooks (acc), "
-                f"{(mb['few_f1'] > mb['zero_f1']).sum()}/{len(mb)} (F1)"
-            )
+            print(f"\n2. {args.reduced} reduced codebooks, 30 coded paragraphs, 10 sheets each")
+            print(generality(red_res).to_string(index=False))
     if args.sim:
         print(f"\n3. Interval coverage (95%, cluster bootstrap over documents), {args.sim} samples")
         for g in (8, 15, 30):

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from topics import coding
+from topics import themes as th
 from topics.errors import TopicsError, TopicsWarning
 from topics.result import Result
 
@@ -216,7 +217,7 @@ def test_confusion_figure_reads_the_saved_matrix():
 
 
 def test_cross_validation_never_scores_an_example_on_itself(monkeypatch):
-    from topics import themes as th
+    from topics import _fewshot
 
     rng = np.random.default_rng(0)
     n = 60
@@ -240,10 +241,148 @@ def test_cross_validation_never_scores_an_example_on_itself(monkeypatch):
         seen.append(set(np.asarray(rows).tolist()))
         return real(scores, rows, labels, **kw)
 
-    monkeypatch.setattr(th, "theme_offsets", spy)
-    th.cross_validated_themes(scores, ["a", "b"], rows, labels, docs)
+    monkeypatch.setattr(_fewshot, "theme_offsets", spy)  # where cross-validation calls it
     folds = [set(rows[docs == d].tolist()) for d in np.unique(docs)]
+    th.cross_validated_themes(scores, ["a", "b"], rows, labels, docs, l2=3.0)
     assert len(seen) == len(folds)
     for fit_rows, fold in zip(seen, folds, strict=True):
         assert not (fit_rows & fold)  # no paragraph of the predicted document was fitted on
         assert fit_rows | fold == set(rows.tolist())
+    # with the penalty chosen from the codes (nested): every fit, the choice included, leaves
+    # out the predicted document, and the final fit per document uses all the others
+    seen.clear()
+    th.cross_validated_themes(scores, ["a", "b"], rows, labels, docs)
+    every = set(rows.tolist())
+    for fold in folds:
+        assert every - fold in seen
+    assert all(any(not (fit & fold) for fold in folds) for fit in seen)
+
+
+def _few_shot_case(tmp_path, codes: dict[str, str], docs: int = 4, per_doc: int = 12):
+    """Scores where the codebook under-states theme "b": paragraphs 0-5 of each document are
+    b-type (the codebook gives them to "a" by a small margin), 6-11 are clearly "a"."""
+    seg = pd.DataFrame(
+        {
+            "segment_id": [f"d{d}:{p:02d}" for d in range(docs) for p in range(per_doc)],
+            "doc_id": [f"d{d}" for d in range(docs) for _ in range(per_doc)],
+        }
+    )
+    rng = np.random.default_rng(0)
+    b_type = np.tile(np.arange(per_doc) < per_doc // 2, docs)
+    scores = np.where(b_type[:, None], [0.52, 0.50], [0.60, 0.45])
+    scores = scores + rng.normal(0, 0.002, scores.shape)
+    path = tmp_path / "coded.csv"
+    pd.DataFrame({"segment_id": list(codes), "code": list(codes.values())}).to_csv(path)
+    return seg, scores, b_type, path
+
+
+def test_coded_paragraphs_teach_a_theme_the_codebook_understates(tmp_path):
+    # three documents code two b-type paragraphs each as "b" and one clear one as "a";
+    # document d3 has no codes at all
+    codes = {f"d{d}:{p:02d}": "b" for d in range(3) for p in (0, 1)}
+    codes |= {f"d{d}:10": "a" for d in range(3)}
+    seg, scores, b_type, path = _few_shot_case(tmp_path, codes)
+    zero = th.assign_themes(scores, ["a", "b"]).theme
+    assert set(zero) == {"a"}
+    assigned, coded, info = coding.few_shot(scores, ["a", "b"], path, seg, np.arange(len(seg)))
+    theme = np.array(assigned.theme)
+    uncoded = ~seg["segment_id"].isin(codes).to_numpy()
+    # similar, uncoded paragraphs follow the codes, in d3 too; the clear "a" ones do not move
+    assert (theme[uncoded & b_type] == "b").all()
+    assert (theme[uncoded & ~b_type] == "a").all()
+    assert info["l2"] is not None and set(info["l2_cv_loglik"]) == {"inf", "10.0", "3.0", "1.0"}
+    # each document's codes are predicted from the others' (they agree, so "b" carries over)
+    assert (coded.loc[coded["code"] == "b", "cv_theme"] == "b").all()
+
+
+def test_codes_that_do_not_carry_over_between_documents_leave_the_codebook_alone(tmp_path):
+    # d0 and d1 call the b-type paragraphs "b", d2 and d3 call the same kind "a"
+    codes = {f"d{d}:{p:02d}": "b" if d < 2 else "a" for d in range(4) for p in (0, 1, 2)}
+    seg, scores, _, path = _few_shot_case(tmp_path, codes)
+    assigned, coded, info = coding.few_shot(scores, ["a", "b"], path, seg, np.arange(len(seg)))
+    # the cautious end of the grid: offsets fitted on some documents do not predict the others
+    assert info["l2"] in (None, 10.0)
+    assert info["l2_cv_loglik"]["1.0"] < info["l2_cv_loglik"][str(float(info["l2"] or "inf"))]
+    assert assigned.theme == th.assign_themes(scores, ["a", "b"]).theme
+    assert th.choose_shrinkage(scores, [0, 1], [1, 1], ["d0", "d0"]) == (th.DEFAULT_L2, {})
+
+
+def test_few_shot_is_deterministic_and_ignores_sheet_row_order(tmp_path):
+    codes = {f"d{d}:{p:02d}": "b" for d in range(3) for p in (0, 1)}
+    codes |= {f"d{d}:{p:02d}": "a" for d in range(4) for p in (8, 10)}
+    seg, scores, _, path = _few_shot_case(tmp_path, codes)
+    modelled = np.arange(len(seg))
+    first = coding.few_shot(scores, ["a", "b"], path, seg, modelled)
+    again = coding.few_shot(scores, ["a", "b"], path, seg, modelled)
+    rows = pd.read_csv(path, dtype=str).iloc[::-1]
+    rows.to_csv(tmp_path / "reversed.csv", index=False)
+    flipped = coding.few_shot(scores, ["a", "b"], tmp_path / "reversed.csv", seg, modelled)
+    for other in (again, flipped):
+        assert other[0].theme == first[0].theme
+        assert np.allclose(other[0].scores, first[0].scores, atol=1e-9)
+        assert other[2]["l2"] == first[2]["l2"]
+        by_id = other[1].set_index("segment_id")["cv_theme"]
+        assert (by_id[first[1]["segment_id"]].to_numpy() == first[1]["cv_theme"]).all()
+
+
+def test_few_shot_refuses_rows_that_are_not_modelled_paragraphs(tmp_path):
+    seg, scores, _, path = _few_shot_case(tmp_path, {"d0:00": "b", "d1:00": "gender"})
+    with pytest.raises(TopicsError, match=r"row 3 .*unknown theme 'gender'"):
+        coding.few_shot(scores, ["a", "b"], path, seg, np.arange(len(seg)))
+    seg, scores, _, path = _few_shot_case(tmp_path, {"d0:00": "b", "d1:03": "a"})
+    modelled = np.flatnonzero(seg["segment_id"] != "d1:03")  # d1:03 is a title, say
+    with pytest.raises(TopicsError, match=r"row 3: segment d1:03 is not a modelled paragraph"):
+        coding.few_shot(scores[modelled], ["a", "b"], path, seg, modelled)
+
+
+@pytest.mark.slow
+def test_run_with_a_coded_sheet_by_api_config_and_cli(tmp_path):
+    from conftest import ROOT
+
+    import topics
+    from topics.cli import main as cli_main
+    from topics.config import load_config
+    from topics.corpus import load_corpus
+    from topics.ingest import segments_from_corpus
+
+    about = {
+        "distance learning": "Lessons moved online during the pandemic; students studied at "
+        "home through video platforms and e-learning courses.",
+        "infrastructure": "Rural schools lack computers and a stable internet connection; "
+        "several buildings have no electricity.",
+        "gender": "Girls in rural areas leave school early, and women are rare among "
+        "university rectors.",
+    }
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for d in range(4):
+        paras = [f"{text} Report {d}, part {i}." for i, text in enumerate(about.values())]
+        (corpus / f"doc{d}.txt").write_text("\n\n".join(paras * 2), "utf-8")
+    book = ROOT / "experiments" / "codebook.toml"
+    fast = {"consensus_runs": 1, "n_boot": 100, "n_perm": 100}
+    seg = segments_from_corpus(load_corpus(corpus)).segments
+    sheet = seg.groupby("doc_id").head(2)[["segment_id", "text"]].copy()
+    sheet["code"] = [next(t for t, x in about.items() if x in s) for s in sheet["text"]]
+    sheet.to_csv(tmp_path / "sheet.csv", index=False)
+
+    few = topics.run(corpus, themes=book, coded=tmp_path / "sheet.csv", **fast)
+    assert list(few.coded["segment_id"]) == list(sheet["segment_id"])
+    assert {"code", "theme", "cv_theme"} <= set(few.coded.columns)
+    info = few.manifest["themes"]
+    assert info["n_coded"] == len(sheet) and "l2" in info and "l2_cv_loglik" in info
+
+    # [themes] coded in a config, relative to the file; --coded on the command line wins
+    (tmp_path / "run.toml").write_text(
+        f'corpus = "corpus"\n[themes]\ncodebook = "{book.as_posix()}"\ncoded = "old.csv"\n'
+        "[topics]\nconsensus_runs = 1\n[compare]\nn_boot = 100\nn_perm = 100\n",
+        "utf-8",
+    )
+    assert load_config(tmp_path / "run.toml").themes.coded == str(tmp_path.resolve() / "old.csv")
+    out = tmp_path / "cli"
+    code = cli_main(
+        ["run", "--config", str(tmp_path / "run.toml"), "--coded", str(tmp_path / "sheet.csv"),
+         "--out", str(out), "--quiet"]
+    )  # fmt: skip
+    assert code == 0
+    themes = pd.read_csv(out / "segments.csv", keep_default_na=False)["theme"]
+    assert themes.tolist() == few.segments["theme"].fillna("").tolist()

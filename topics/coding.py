@@ -983,12 +983,15 @@ def few_shot(
         ``segment_id``, ``doc_id``, ``code``, ``theme`` (in-sample), ``cv_theme`` (the
         theme predicted with the paragraph's document's codes left out).
     info : dict
-        For the manifest: the sheet, its hash, counts per code, the offsets.
+        For the manifest: the sheet, its hash, counts per code, the chosen penalty ``l2``
+        (``None``: the codebook alone, the offsets are zero) with the cross-validated
+        log-likelihood of each candidate, the offsets.
     """
     from topics import themes as th
 
     ex = read_examples(path, names, segments, modelled)
-    offsets = th.theme_offsets(scores, ex["pos"], ex["label"], min_z=min_z)
+    l2, loglik = th.choose_shrinkage(scores, ex["pos"], ex["label"], ex["doc_id"], min_z=min_z)
+    offsets = th.theme_offsets(scores, ex["pos"], ex["label"], min_z=min_z, l2=l2)
     assigned = th.assign_themes(scores, names, min_z=min_z, offsets=offsets)
     cv = th.cross_validated_themes(scores, names, ex["pos"], ex["label"], ex["doc_id"], min_z=min_z)
     coded = pd.DataFrame(
@@ -1006,7 +1009,10 @@ def few_shot(
         "n_coded": len(ex),
         "n_coded_docs": int(ex["doc_id"].nunique()),
         "codes": {k: int(v) for k, v in ex["code"].value_counts().sort_index().items()},
-        "method": "per-theme offsets (ridge multinomial logit on the coded paragraphs)",
+        "method": "per-theme offsets (ridge multinomial logit on the coded paragraphs); "
+        "penalty chosen by cross-validation over documents",
+        "l2": None if np.isinf(l2) else l2,
+        "l2_cv_loglik": {str(k): round(v, 3) for k, v in loglik.items()},
         "offsets": {n: round(float(o), 5) for n, o in zip([*names, NONE], offsets, strict=True)},
         "cross_validation": "coded paragraphs are predicted with their document's codes left "
         "out (cv_theme in coded.csv); `topics code agreement` uses those",

@@ -26,12 +26,14 @@ theme when its combined score reaches ``min_score``, otherwise no theme.
 the codebook: :func:`theme_offsets` learns one offset per theme (and one for "no theme") by
 a ridge-penalised multinomial logit on the coded paragraphs' combined scores, so a theme the
 codebook over-states (it absorbs its neighbours' paragraphs) is pulled down and one it
-under-states is pulled up. The offsets are few (one per theme) and shrunk towards zero, so
-30 coded paragraphs move them only as far as the codes agree. Measured in
-``experiments/bench_coding.py``: similarity to the coded paragraphs themselves (nearest
-examples, example centroids, a classifier over embeddings) lowered held-out accuracy on the
-seed corpus, because paragraphs of one document resemble each other more than paragraphs of
-one theme.
+under-states is pulled up. How far the offsets may move (the ridge penalty) is chosen by the
+sheet itself (:func:`choose_shrinkage`): offsets learnt from the other documents' codes must
+predict each document's codes better than the codebook alone, or the codebook stays as it
+is. Measured in ``experiments/bench_coding.py``: similarity to the coded paragraphs themselves
+(nearest examples, example centroids, a classifier over embeddings, keywords learnt from the
+coded paragraphs, per-document offsets, pairwise corrections between themes) lowered
+held-out accuracy on the seed corpus, because paragraphs of one document resemble each
+other more than paragraphs of one theme.
 """
 
 from __future__ import annotations
@@ -46,6 +48,14 @@ import numpy as np
 import pandas as pd
 
 from topics._context import group_keys, group_mean, neighbour_sum
+from topics._fewshot import (
+    DEFAULT_L2,
+    SHRINKAGE_GRID,
+    _with_none,
+    choose_shrinkage,
+    cross_validated_themes,
+    theme_offsets,
+)
 from topics.errors import TopicsError
 
 __all__ = [
@@ -59,6 +69,9 @@ __all__ = [
     "combine_scores",
     "assign_themes",
     "theme_offsets",
+    "choose_shrinkage",
+    "SHRINKAGE_GRID",
+    "DEFAULT_L2",
     "cross_validated_themes",
     "theme_posterior",
     "name_topics",
@@ -392,19 +405,6 @@ def theme_posterior(scores: np.ndarray, tau: float = 0.005) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _none_threshold(scores: np.ndarray, min_z: float) -> float:
-    """The best score below which a segment stays unthemed (see :func:`assign_themes`)."""
-    best = scores.max(axis=1)
-    med = np.median(best)
-    mad = 1.4826 * np.median(np.abs(best - med))
-    return float(med - min_z * (mad if mad > 1e-12 else 1.0))
-
-
-def _with_none(scores: np.ndarray, min_z: float) -> np.ndarray:
-    """Scores with a last column for "no theme": the corpus's unthemed threshold."""
-    return np.c_[scores, np.full(scores.shape[0], _none_threshold(scores, min_z))]
-
-
 def assign_themes(
     scores: np.ndarray,
     names: Sequence[str],
@@ -449,124 +449,6 @@ def assign_themes(
     z = _robust_z(best_score)
     theme = [names[b] if zz >= -min_z else "" for b, zz in zip(best, z, strict=True)]
     return ThemeAssignment(theme, best_score.astype(float), scores, list(names))
-
-
-def theme_offsets(
-    scores: np.ndarray,
-    rows: Sequence[int],
-    labels: Sequence[int],
-    *,
-    min_z: float = 3.0,
-    l2: float = 3.0,
-    tau: float = 0.01,
-) -> np.ndarray:
-    """Per-theme offsets that make the combined scores agree with coded paragraphs.
-
-    Fits ``p(k | i) = softmax_k(a * s[i, k] / tau + b[k])`` on the coded paragraphs by
-    maximum likelihood with a ridge penalty ``l2 * (sum(b**2) + (a - 1)**2)``, where ``s``
-    are the scores with a "no theme" column (the unthemed threshold of
-    :func:`assign_themes`). Returns ``b * tau / a``: offsets on the cosine scale of the
-    scores, so that ``argmax(s + offsets)`` is the fitted model's prediction.
-
-    Parameters
-    ----------
-    scores : numpy.ndarray, shape (n, T)
-        Combined scores of the whole corpus (:func:`combine_scores`).
-    rows : sequence of int
-        The coded paragraphs (rows of ``scores``).
-    labels : sequence of int
-        Their codes: a theme index, or ``T`` for "no theme".
-    min_z : float, default 3.0
-        As in :func:`assign_themes`.
-    l2 : float, default 3.0
-        Shrinkage towards the codebook alone (tuned on the seed corpus, see
-        ``experiments/bench_coding.py``).
-    tau : float, default 0.01
-        Scale of the scores (a few hundredths of cosine separate themes).
-
-    Returns
-    -------
-    numpy.ndarray, shape (T + 1,)
-        Zeros when no paragraph is coded.
-
-    Examples
-    --------
-    >>> s = np.array([[0.50, 0.48], [0.50, 0.47], [0.52, 0.50], [0.30, 0.60]])
-    >>> off = theme_offsets(s, [0, 1, 2], [1, 1, 1], l2=0.1)
-    >>> assign_themes(s, ["a", "b"], offsets=off).theme[:3]
-    ['b', 'b', 'b']
-    """
-    from scipy.optimize import minimize
-    from scipy.special import logsumexp
-
-    rows = np.asarray(rows, dtype=np.int64)
-    lab = np.asarray(labels, dtype=np.int64)
-    k = scores.shape[1] + 1
-    if len(rows) == 0:
-        return np.zeros(k)
-    x = _with_none(scores, min_z)[rows] / tau
-    x = x - x.max(axis=1, keepdims=True)  # softmax is shift-invariant; keeps exp() in range
-    y = np.zeros((len(rows), k))
-    y[np.arange(len(rows)), lab] = 1.0
-
-    def loss(q: np.ndarray) -> tuple[float, np.ndarray]:
-        a, b = q[0], q[1:]
-        s = a * x + b
-        lse = logsumexp(s, axis=1, keepdims=True)
-        g = np.exp(s - lse) - y
-        value = -float(np.sum(y * (s - lse))) + l2 * (float(b @ b) + (a - 1.0) ** 2)
-        grad = np.r_[float(np.sum(g * x)) + 2 * l2 * (a - 1.0), g.sum(axis=0) + 2 * l2 * b]
-        return value, grad
-
-    bounds = [(0.05, None)] + [(None, None)] * k
-    res = minimize(loss, np.r_[1.0, np.zeros(k)], jac=True, method="L-BFGS-B", bounds=bounds)
-    a, b = res.x[0], res.x[1:]
-    return b * tau / a
-
-
-def cross_validated_themes(
-    scores: np.ndarray,
-    names: Sequence[str],
-    rows: Sequence[int],
-    labels: Sequence[int],
-    folds: Sequence[object],
-    *,
-    min_z: float = 3.0,
-    l2: float = 3.0,
-) -> list[str]:
-    """The theme of each coded paragraph predicted without its fold's codes.
-
-    For each fold (normally the document), :func:`theme_offsets` is fitted on the coded
-    paragraphs of all *other* folds and applied to this fold's paragraphs: no coded
-    paragraph is ever scored by a model that saw its own code (nor its document's).
-
-    Parameters
-    ----------
-    scores : numpy.ndarray, shape (n, T)
-    names : sequence of str
-    rows, labels : sequence of int
-        Coded paragraphs and their codes, as in :func:`theme_offsets`.
-    folds : sequence
-        Fold (document) of each coded paragraph.
-    min_z, l2 : float
-
-    Returns
-    -------
-    list of str
-        One theme (``""`` = none) per coded paragraph, in the order of ``rows``.
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    lab = np.asarray(labels, dtype=np.int64)
-    folds = np.asarray([str(f) for f in folds], dtype=object)
-    out = [""] * len(rows)
-    for f in np.unique(folds):
-        test = folds == f
-        off = theme_offsets(scores, rows[~test], lab[~test], min_z=min_z, l2=l2)
-        # the unthemed threshold is the corpus's, not the fold's
-        pick = (_with_none(scores, min_z)[rows[test]] + off[None, :]).argmax(axis=1)
-        for j, p in zip(np.flatnonzero(test), pick, strict=True):
-            out[j] = names[p] if p < len(names) else ""
-    return out
 
 
 def topic_themes(
