@@ -58,12 +58,14 @@ import pandas as pd
 from scipy import stats
 
 from topics import _effects_design as _m
+from topics import _effects_em as _em
 from topics.errors import TopicsError
 
 __all__ = [
     "EffectsResult",
     "effects",
     "effects_tables",
+    "run_coded",
     "time_column",
     "prevalence_over_time",
     "write_effects",
@@ -71,6 +73,7 @@ __all__ = [
     "PREDICTED_COLUMNS",
     "CONTRAST_COLUMNS",
     "MIN_DF",
+    "METHODS",
     "SPARSE_YEAR_DOCS",
 ]
 
@@ -86,6 +89,10 @@ CONTRAST_COLUMNS = (
     "formula kind item label covariate level_a level_b diff ci_low ci_high p_value q_value "
     "n_docs_a n_docs_b method"
 ).split()
+#: Ways of handling noisy theme assignments (see the module docstring).
+METHODS = ("em", "composition")
+#: Median top probability above which uncalibrated probabilities are called near-certain.
+NEAR_CERTAIN = 0.95
 #: Fewest residual degrees of freedom (documents minus coefficients) a formula may leave.
 MIN_DF = 2
 #: Years with fewer documents are flagged ``sparse`` in :func:`prevalence_over_time`.
@@ -128,6 +135,8 @@ def _fit_formula(
     se,
     min_df,
     grid_size,
+    method,
+    coded,
 ):
     """The three tables of one formula and kind: every item refitted on each composition
     draw (:func:`_draw_fits`), pooled by Rubin's rules into rows (:func:`_item_rows`).
@@ -141,6 +150,8 @@ def _fit_formula(
     keep = seg_doc >= 0
     sizes = np.bincount(seg_doc[keep], minlength=n).astype(float)
     w = sizes if weights == "paragraph" else np.ones(n)
+    if method == "em" and coded is not None and a.kind == "theme" and a.probs is None:
+        a = _m.one_hot(a)  # hard labels whose confusion the coded paragraphs calibrate
     m = n_draws if (a.probs is not None and a.redraw[keep].any()) else 1
     seed = [zlib.crc32(s.encode()) for s in (d.rhs, kind)]
     rng = np.random.default_rng(([int(random_state)] if random_state is not None else []) + seed)
@@ -152,8 +163,9 @@ def _fit_formula(
         for i, la in enumerate(levels)
         for lb in levels[i + 1 :]
     ]
-    fits = _draw_fits(d, a, seg_doc, keep, sizes, w, m, rng, specs, pairs, se)
-    method = _m.method_text(a, se, n, df_com, m, weights)
+    codes, note = _draw_codes(a, d, seg_doc, keep, m, rng, method, coded, segments)
+    fits = _draw_fits(d, a, seg_doc, keep, sizes, w, codes, specs, pairs, se)
+    method = _m.method_text(a, se, n, df_com, m, weights, note)
     ctx = _Pooling(d, specs, pairs, df_com, 0.5 + confidence / 2, _m.term_docs(d.X))
     eff, pred, con = [], [], []
     for k in range(len(a.items)):
@@ -170,6 +182,37 @@ def _fit_formula(
         _table(pred, PREDICTED_COLUMNS),
         _table(con, CONTRAST_COLUMNS),
     )
+
+
+def _draw_codes(a, d, seg_doc, keep, m, rng, method, coded, segments):
+    """Each draw's item of every kept segment, shape (m, n_kept), and the method note.
+
+    ``method="em"`` draws themes from their posterior under the covariate-dependent document
+    prior (:mod:`topics._effects_em`); ``"composition"`` draws them straight from the
+    probabilities; without probabilities the labels are used as they are.
+    """
+    if a.probs is None or not a.redraw[keep].any():
+        return a.codes[keep][None, :], None
+    if method == "composition":
+        return np.stack([_m.draw_codes(a, rng)[keep] for _ in range(m)]), None
+    rows = np.flatnonzero(keep & a.redraw)
+    cal = _m.coded_rows(segments, a, rows, coded) if coded is not None else None
+    top = float(np.median(a.probs[rows].max(1)))
+    if cal is None and top > NEAR_CERTAIN:
+        warnings.warn(
+            f"theme probabilities are near-certain (median top probability {top:.2f}) and no "
+            "coded paragraphs calibrate them: the effects describe the ASSIGNED themes and "
+            "are biased where the assignment errs. Code a sample (`topics code sample`) and "
+            "pass it (`coded=`, `topics effects --coded SHEET`) to correct them.",
+            stacklevel=4,
+        )
+    with np.errstate(over="ignore", under="ignore"):
+        draws, info = _em.posterior_draws(a.probs[rows], seg_doc[rows], d.X, m, rng, coded=cal)
+    codes = a.codes.copy()
+    out = np.repeat(codes[keep][None, :], m, axis=0)
+    pos = np.searchsorted(np.flatnonzero(keep), rows)
+    out[:, pos] = draws
+    return out, _m.em_note(m, info, None if cal is None else len(cal.rows), a.hard)
 
 
 @dataclass
@@ -189,9 +232,10 @@ class _Fits:
     present: np.ndarray
 
 
-def _draw_fits(d, a, seg_doc, keep, sizes, w, m, rng, specs, pairs, se) -> _Fits:
-    """Fit every item's fractional logit on each of ``m`` composition draws."""
+def _draw_fits(d, a, seg_doc, keep, sizes, w, codes, specs, pairs, se) -> _Fits:
+    """Fit every item's fractional logit on each composition draw (rows of ``codes``)."""
     n, p = d.X.shape
+    m = len(codes)
     k_items = len(a.items)
     Xs = _m.spec_matrices(d, specs)  # (S, n, p)
     f = _Fits(
@@ -205,9 +249,8 @@ def _draw_fits(d, a, seg_doc, keep, sizes, w, m, rng, specs, pairs, se) -> _Fits
         present=np.zeros(k_items, bool),
     )
     for draw in range(m):
-        codes = _m.draw_codes(a, rng)[keep]
-        item = codes >= 0
-        flat = np.bincount(seg_doc[keep][item] * k_items + codes[item], minlength=n * k_items)
+        item = codes[draw] >= 0
+        flat = np.bincount(seg_doc[keep][item] * k_items + codes[draw][item], minlength=n * k_items)
         shares = flat.reshape(n, k_items) / sizes[:, None]
         f.present |= shares.max(0) > 0
         for k in range(k_items):
@@ -361,6 +404,8 @@ def effects(
     se: Literal["model", "robust"] = "model",
     min_df: int = MIN_DF,
     grid_size: int = 25,
+    method: Literal["em", "composition"] = "em",
+    coded: pd.DataFrame | None = None,
 ) -> EffectsResult:
     """Regress each item's document share on document covariates (fractional logit).
 
@@ -417,12 +462,15 @@ def effects(
         raise TopicsError(
             f"weights={weights!r}, se={se!r}: expected document|paragraph, model|robust"
         )
+    if method not in METHODS:
+        raise TopicsError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
     if not isinstance(segments, pd.DataFrame) or "doc_id" not in segments.columns:
         raise TopicsError("segments must be a DataFrame with a 'doc_id' column")
     segments = segments.reset_index(drop=True)
     tables = _fit_formula(
         segments, formula, kind, probs, n_draws=n_draws, confidence=confidence,
         random_state=random_state, weights=weights, se=se, min_df=min_df, grid_size=grid_size,
+        method=method, coded=coded,
     )  # fmt: skip
     return EffectsResult(*tables)
 
@@ -516,6 +564,7 @@ def write_effects(
     run_dir = Path(run_dir)
     result = Result.load(run_dir)
     segments, probs = result.modelled_segments()
+    options["coded"] = run_coded(result, probs, options.get("coded"), options.get("method", "em"))
     seed = result.config.get("seed", 0) if random_state is None else random_state
     has_themes = "theme" in segments and segments["theme"].fillna("").astype(str).ne("").any()
     new: dict[str, EffectsResult] = {}
@@ -536,6 +585,40 @@ def write_effects(
 
         write_report(run_dir)
     return {kind: r.effects for kind, r in new.items()}
+
+
+def run_coded(result, probs, coded=None, method: str = "em") -> pd.DataFrame | None:
+    """The coded paragraphs that calibrate a saved run's theme probabilities.
+
+    Parameters
+    ----------
+    result : topics.result.Result
+    probs : pandas.DataFrame or None
+        The run's theme probabilities (their columns are the theme names).
+    coded : str, pathlib.Path or pandas.DataFrame, optional
+        A coded sheet (read with :func:`topics.coding.read_codes`, first coder) or a table
+        with ``segment_id`` and ``code``; default the run's own ``coded.csv`` (``--coded``).
+    method : str
+        Only ``"em"`` uses coded paragraphs.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``segment_id`` and ``code``.
+    """
+    if method != "em":
+        return None
+    if coded is None:
+        return None if result.coded is None else result.coded[["segment_id", "code"]]
+    if isinstance(coded, pd.DataFrame):
+        return coded
+    from topics.coding import read_codes
+
+    names = [c for c in probs.columns if c != "segment_id"] if probs is not None else []
+    if not names and "theme" in result.segments:
+        names = sorted(set(result.segments["theme"].fillna("").astype(str)) - {""})
+    ids = result.segments["segment_id"].astype(str).tolist()
+    return read_codes(coded, names, segment_ids=ids, coders=["code"])[["segment_id", "code"]]
 
 
 # --------------------------------------------------------------------------- over time
