@@ -387,7 +387,10 @@ def method_text(
     if a.kind == "topic":
         return head + "; hard topic labels (no per-paragraph probabilities: no assignment noise)"
     if a.probs is None:
-        return head + "; hard theme labels (no theme probabilities: no assignment noise)"
+        return head + (
+            "; hard theme labels taken as certain (no theme probabilities or coded "
+            "paragraphs: effects on the assigned themes)"
+        )
     if note:
         return f"{head}; {note}"
     return head + f"; composition over {n_draws} draws from the theme posterior (Rubin's rules)"

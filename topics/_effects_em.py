@@ -32,6 +32,9 @@ from scipy.special import digamma, logsumexp
 
 _LOG_FLOOR = 1e-300
 _LOG_ALPHA = (-3.0, 9.0)  # bounds of log(alpha): documents from very unlike to identical
+#: Ridge on the prior's standardised slopes (a N(0, 1) prior): keeps a theme that a few
+#: draws leave out of every document of a level from being shut out for good.
+RIDGE = 1.0
 
 
 def log_probs(q: np.ndarray) -> np.ndarray:
@@ -166,7 +169,19 @@ def softmax_rows(eta: np.ndarray) -> np.ndarray:
     return np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
 
 
-def mean_step(beta, counts, X, w, ridge=1e-2):
+def standardized(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-constant columns centred and scaled (the fit's ridge and steps are then on one
+    scale, and years such as 2017 do not make the intercept ill-conditioned); the mask of
+    penalised (non-constant) columns.
+    """
+    sd = X.std(0)
+    free = sd > 1e-12
+    Xs = X.copy()
+    Xs[:, free] = (X[:, free] - X[:, free].mean(0)) / sd[free]
+    return Xs, free
+
+
+def mean_step(beta, counts, X, w, ridge=RIDGE, penalised=None):
     """One Newton step of the weighted multinomial-logit fit of the mean (first column 0).
 
     The mean of the Dirichlet-multinomial is fitted by the multinomial quasi-likelihood
@@ -177,7 +192,8 @@ def mean_step(beta, counts, X, w, ridge=1e-2):
     mu = softmax_rows(X @ beta)
     tot = counts.sum(1) * w
     resid = (counts * w[:, None] - tot[:, None] * mu)[:, 1:]
-    grad = (X.T @ resid).ravel() - ridge * beta[:, 1:].ravel()
+    pen = np.full(p, ridge) if penalised is None else np.where(penalised, ridge, 1e-6)
+    grad = (X.T @ resid).ravel() - (pen[:, None] * beta[:, 1:]).ravel()
     m1 = mu[:, 1:]
     hess = np.empty((p, k - 1, p, k - 1))
     for a in range(k - 1):
@@ -186,7 +202,7 @@ def mean_step(beta, counts, X, w, ridge=1e-2):
             block = (X * v[:, None]).T @ X
             hess[:, a, :, b] = block
             hess[:, b, :, a] = block.T
-    hess = hess.reshape(p * (k - 1), p * (k - 1)) + ridge * np.eye(p * (k - 1))
+    hess = hess.reshape(p * (k - 1), p * (k - 1)) + np.diag(np.repeat(pen, k - 1))
     step = np.linalg.solve(hess, grad)
     step *= min(1.0, 5.0 / max(np.abs(step).max(), 1e-12))  # no wild first steps
     out = beta.copy()
@@ -212,13 +228,16 @@ def alpha_step(log_alpha, mu, counts, w, iters=3):
     return log_alpha
 
 
-def fit_prior(counts, X, w=None, iters=30):
-    """The document prior's parameters ``(beta, log alpha)`` fitted to theme counts."""
+def fit_prior(counts, X, w=None, iters=30, ridge=RIDGE):
+    """The document prior's parameters ``(beta, log alpha)`` fitted to theme counts
+    (``X`` as given: standardise it first, see :func:`standardized`).
+    """
     n, k = counts.shape
     w = np.ones(n) if w is None else w
+    penalised = X.std(0) > 1e-12
     beta, log_alpha = _unpack(dm_init(counts, X), X.shape[1], k)
     for _ in range(iters):
-        beta = mean_step(beta, counts, X, w)
+        beta = mean_step(beta, counts, X, w, ridge, penalised)
         log_alpha = alpha_step(log_alpha, softmax_rows(X @ beta), counts, w)
     return beta, log_alpha
 
@@ -283,6 +302,7 @@ def posterior_draws(
     lik, _ = likelihoods(cal.apply(logq) if cal is not None else q)
     # start from the corpus-calibrated probabilities themselves
     z = _categorical(lik * (q.mean(0) if cal is None else 1.0), rng)
+    X, penalised = standardized(X)
     beta, log_alpha = _unpack(dm_init(_counts(doc, z, n_docs, k), X), X.shape[1], k)
     draws = np.empty((n_draws, n), dtype=np.int64)
     alphas, temps = [], []
@@ -290,15 +310,14 @@ def posterior_draws(
     for sweep in range(total):
         if cal is not None:
             cw = rng.exponential(size=cdocs.max() + 1)[cdocs]
-            for _ in range(2):
-                cal = calibration_step(cal, logq[coded.rows], coded.labels, cw)
+            cal = calibration_step(cal, logq[coded.rows], coded.labels, cw)
             lik, _ = likelihoods(cal.apply(logq))
         counts = _counts(doc, z, n_docs, k)
         w = rng.exponential(size=n_docs)  # weighted likelihood bootstrap over documents
         for _ in range(2):
-            beta = mean_step(beta, counts, X, w)
+            beta = mean_step(beta, counts, X, w, RIDGE, penalised)
         mu = softmax_rows(X @ beta)
-        log_alpha = alpha_step(log_alpha, mu, counts, w)
+        log_alpha = alpha_step(log_alpha, mu, counts, w, iters=1)
         shape = np.maximum(np.exp(log_alpha) * mu + counts, 1e-3)
         theta = rng.gamma(shape)
         theta /= np.maximum(theta.sum(1, keepdims=True), 1e-300)

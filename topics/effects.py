@@ -18,16 +18,44 @@ never counted as independent. Intervals use
     The sandwich (HC1) covariance; with one row per document it is the document-clustered
     covariance. Robust to a wrong variance function, too narrow with few documents.
 
-**Assignment uncertainty** by the method of composition (as ``stm::estimateEffect``): when
-per-paragraph probabilities are given (the theme posterior of :mod:`topics.themes`), the model
-is refitted on ``n_draws`` data sets, each drawing every paragraph's item from its
-probabilities, and the fits are pooled by Rubin's rules (total variance = mean within-draw
-variance + (1 + 1/M) between-draw variance, Barnard-Rubin degrees of freedom). stm instead
-pools simulated coefficients; Rubin's rules give the same centre and a variance that does not
-depend on a simulation size. Topics are hard labels (BERTopic is fitted without
-probabilities), so topic effects carry no assignment uncertainty and their ``method`` says so.
-Paragraphs without a theme (or topic outliers) keep that status in every draw: they count in
-the denominator of every share but are not an item.
+**Assignment noise** (themes only; topics are hard labels that define the topics, so topic
+effects carry no assignment uncertainty and their ``method`` says so). Every fit is repeated
+on ``n_draws`` data sets, each drawing every themed paragraph's theme, and the fits are pooled
+by Rubin's rules (total variance = mean within-draw variance + (1 + 1/M) between-draw
+variance, Barnard-Rubin degrees of freedom; stm pools simulated coefficients instead, with
+the same centre). Paragraphs without a theme keep that status in every draw: they count in
+the denominator of every share but are not an item. Where the themes are drawn from:
+
+``method="em"`` (default)
+    From their posterior under a **covariate-dependent document prior**, the structure of
+    stm (:mod:`topics._effects_em`): document ``d`` has theme proportions
+    ``theta_d ~ Dirichlet(alpha mu(x_d))`` with ``mu`` a multinomial logit of the formula's
+    covariates, its paragraphs' themes are drawn from ``theta_d``, and the assignment is
+    evidence, the likelihood ``q_ik / pi_k`` (the run's probability over the corpus-wide
+    prior it was calibrated against, estimated as the mean probability). The draws come
+    from data augmentation (a Gibbs sampler: ``theta_d`` given the themes, themes given
+    ``theta_d`` and the evidence) whose parameters ``(mu, alpha)`` are redrawn at every sweep
+    by a weighted likelihood bootstrap over documents, so the EM's own uncertainty enters
+    the intervals. Why: drawing straight from probabilities that know only the corpus-wide
+    shares (all a similarity score can know) pulls every document towards the corpus mix
+    and attenuates effects by about half; argmax labels pull documents towards their own
+    dominant theme. The document prior puts back what the probabilities cannot know.
+    The correction is only as good as the probabilities' calibration. With ``coded``
+    paragraphs (a coded sheet: the run's ``--coded`` sheet or ``topics effects --coded``)
+    the probabilities are first recalibrated on them, a temperature and per-theme offsets
+    (``softmax(a log q + b)``, ridge maximum likelihood, refitted per sweep with bootstrap
+    weights per coded document); hard labels then become a calibrated confusion model.
+    Without coded paragraphs they are taken as calibrated corpus-wide, which is unchecked:
+    overconfident probabilities (the run's ``theme_posterior`` is a softmax at
+    ``tau = 0.005``, nearly hard) leave the effects biased, and a warning says that the
+    effects then describe the *assigned* themes. (The calibration treats coded paragraphs
+    as a sample of the corpus; a run's coded paragraphs also set its theme offsets, so the
+    calibration is in-sample for them.)
+``method="composition"``
+    Straight from the probabilities (the earlier behaviour). Right only when the
+    probabilities are already posteriors given each document's own shares.
+
+Without probabilities (and without coded paragraphs) the hard labels are used as they are.
 
 Outputs (tidy tables, one row per number):
 
@@ -438,6 +466,14 @@ def effects(
     grid_size : int, default 25
         Points of a numeric covariate's grid for predictions (integer covariates spanning
         at most 60 units, such as years, use every integer).
+    method : {"em", "composition"}, default "em"
+        How themes are drawn (module docstring): from their posterior under a
+        covariate-dependent document prior (corrects probabilities calibrated corpus-wide),
+        or straight from ``probs`` (right for probabilities calibrated within documents).
+    coded : pandas.DataFrame, optional
+        Coded paragraphs (``segment_id``, ``code``: a theme name; other codes are ignored),
+        at least 30 among the themed ones: with ``method="em"`` they recalibrate ``probs``
+        (or, without ``probs``, the hard labels) before the correction.
 
     Returns
     -------
@@ -447,7 +483,15 @@ def effects(
     ------
     topics.errors.TopicsError
         Unknown column (the message lists the available ones), a covariate with a single
-        value, too few documents, collinear terms.
+        value, too few documents, collinear terms, an unknown ``method``, too few ``coded``
+        paragraphs.
+
+    Warns
+    -----
+    UserWarning
+        ``method="em"`` with near-certain probabilities (median top probability above
+        :data:`NEAR_CERTAIN`) and no coded paragraphs: the effects describe the assigned
+        themes.
 
     Examples
     --------
