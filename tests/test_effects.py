@@ -205,6 +205,8 @@ def test_predictions_and_contrasts_are_consistent():
 def test_effects_config_section():
     cfg = config_from_dict({"effects": {"formulas": ["focus + year"], "n_draws": 10}})
     assert cfg.effects.formulas == ["focus + year"] and cfg.effects.n_draws == 10
+    assert cfg.effects.method == "em"  # the corrected draws are the default
+    assert config_from_dict({"effects": {"method": "composition"}}).effects.method == "composition"
     with pytest.raises(TopicsError, match="unknown setting"):
         config_from_dict({"effects": {"formula": "focus"}})
 
@@ -395,3 +397,32 @@ def test_calibration_undoes_a_temperature():
     cal = em.fit_calibration(em.log_probs(sharp), labels, l2=0.0)
     assert np.abs(cal.apply(em.log_probs(sharp)) - q).mean() < 0.02
     assert np.abs(sharp - q).mean() > 0.1
+
+
+def test_run_uses_its_coded_paragraphs_and_the_cli_can_take_the_old_method(tmp_path):
+    from test_figures import make_result
+
+    from topics.cli import main
+    from topics.result import Result
+
+    res, _ = make_result()
+    seg, probs = sim_segments(60, seed=9, noise=1.5, prior="corpus")
+    res.segments, res.theme_probs = seg, probs.assign(segment_id=seg["segment_id"])
+    res.coded = _coded_sample(seg, 60).assign(doc_id="", theme="", cv_theme="")
+    res.effect_estimates = res.effect_predictions = res.effect_contrasts = None
+    folder = tmp_path / "run"
+    res.save(folder, report=False)
+    assert (
+        main(["effects", str(folder), "--formula", "focus", "--kind", "theme", "--draws", "4"]) == 0
+    )
+    method = Result.load(folder).effect_estimates["method"]
+    assert method.str.contains("theme probabilities recalibrated on 60 coded paragraphs").all()
+    assert (
+        main(["effects", str(folder), "--formula", "focus", "--kind", "theme", "--draws", "4",
+              "--method", "composition"]) == 0
+    )  # fmt: skip
+    method = Result.load(folder).effect_estimates["method"]
+    assert method.str.contains("composition over 4 draws").all()
+    # the notebook API takes the run's coded paragraphs too
+    api = Result.load(folder).effects("focus", n_draws=4).effects["method"]
+    assert api.str.contains("recalibrated on 60 coded paragraphs").all()

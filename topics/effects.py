@@ -448,32 +448,28 @@ def effects(
         Documents missing a covariate are left out with a warning.
     kind : {"theme", "topic"}, default "theme"
     probs : pandas.DataFrame or numpy.ndarray of shape (n_segments, n_themes), optional
-        Per-segment theme probabilities (columns named by theme) for the method of
-        composition; rows of segments without a theme are ignored. Without them the hard
-        labels are used and no assignment uncertainty is added.
+        Per-segment theme probabilities (columns named by theme); rows of segments without
+        a theme are ignored. Without them (and ``coded``) the hard labels are used as such.
     n_draws : int, default 30
-        Composition draws (used only with ``probs``).
+        Draws of the themes (used only with ``probs`` or ``coded``).
     confidence : float, default 0.95
     random_state : int or None, default 0
         Seed of the composition draws; the same seed gives identical tables.
     weights : {"document", "paragraph"}, default "document"
-        Each document counts once (the prevalence of a typical document, as stm), or in
-        proportion to its paragraphs.
+        Each document counts once (as stm), or in proportion to its paragraphs.
     se : {"model", "robust"}, default "model"
         Quasi-binomial (pooled dispersion) or sandwich covariance; see the module docstring.
     min_df : int, default :data:`MIN_DF`
         Fewest residual degrees of freedom; fewer documents are refused.
     grid_size : int, default 25
-        Points of a numeric covariate's grid for predictions (integer covariates spanning
-        at most 60 units, such as years, use every integer).
+        Points of a numeric covariate's prediction grid (integers spanning at most 60
+        units, such as years, use every integer).
     method : {"em", "composition"}, default "em"
-        How themes are drawn (module docstring): from their posterior under a
-        covariate-dependent document prior (corrects probabilities calibrated corpus-wide),
-        or straight from ``probs`` (right for probabilities calibrated within documents).
+        Themes drawn from their posterior under a covariate-dependent document prior, or
+        straight from ``probs`` (see the module docstring).
     coded : pandas.DataFrame, optional
-        Coded paragraphs (``segment_id``, ``code``: a theme name; other codes are ignored),
-        at least 30 among the themed ones: with ``method="em"`` they recalibrate ``probs``
-        (or, without ``probs``, the hard labels) before the correction.
+        Coded paragraphs (``segment_id``, ``code``), at least 30 themed: with ``"em"`` they
+        recalibrate ``probs`` (or the hard labels) first.
 
     Returns
     -------
@@ -483,21 +479,28 @@ def effects(
     ------
     topics.errors.TopicsError
         Unknown column (the message lists the available ones), a covariate with a single
-        value, too few documents, collinear terms, an unknown ``method``, too few ``coded``
-        paragraphs.
+        value, too few documents, collinear terms, too few ``coded`` paragraphs.
 
     Warns
     -----
     UserWarning
-        ``method="em"`` with near-certain probabilities (median top probability above
-        :data:`NEAR_CERTAIN`) and no coded paragraphs: the effects describe the assigned
-        themes.
+        ``"em"`` with near-certain probabilities (median top probability above
+        :data:`NEAR_CERTAIN`) and no coded paragraphs: effects on the assigned themes.
 
     Examples
     --------
-    >>> res = effects(segments, "focus + year", kind="theme")  # doctest: +SKIP
-    >>> res.effects.query("term != 'Intercept'")  # doctest: +SKIP
+    >>> effects(segments, "focus + year").effects  # doctest: +SKIP
     """
+    _check_options(segments, confidence, n_draws, weights, se, method)
+    return EffectsResult(*_fit_formula(
+        segments.reset_index(drop=True), formula, kind, probs, n_draws=n_draws,
+        confidence=confidence, random_state=random_state, weights=weights, se=se,
+        min_df=min_df, grid_size=grid_size, method=method, coded=coded,
+    ))  # fmt: skip
+
+
+def _check_options(segments, confidence, n_draws, weights, se, method) -> None:
+    """Refuse options :func:`effects` cannot use, with what was expected."""
     if not 0 < confidence < 1:
         raise TopicsError(f"confidence must be between 0 and 1 (got {confidence})")
     if n_draws < 2:
@@ -510,13 +513,6 @@ def effects(
         raise TopicsError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
     if not isinstance(segments, pd.DataFrame) or "doc_id" not in segments.columns:
         raise TopicsError("segments must be a DataFrame with a 'doc_id' column")
-    segments = segments.reset_index(drop=True)
-    tables = _fit_formula(
-        segments, formula, kind, probs, n_draws=n_draws, confidence=confidence,
-        random_state=random_state, weights=weights, se=se, min_df=min_df, grid_size=grid_size,
-        method=method, coded=coded,
-    )  # fmt: skip
-    return EffectsResult(*tables)
 
 
 def effects_tables(
