@@ -364,6 +364,10 @@ def test_method_and_coded_errors_are_clear():
         eff.effects(seg, "focus", probs=probs, coded=_coded_sample(seg, 10))
     with pytest.raises(TopicsError, match="'segment_id' and 'code' columns"):
         eff.effects(seg, "focus", probs=probs, coded=seg[["doc_id", "theme"]])
+    # a run's own small few-shot sheet is not used, with a warning, rather than stopping it
+    with pytest.warns(UserWarning, match=r"10 coded paragraphs \(10 with a theme\) are too few"):
+        assert eff.enough_coded(_coded_sample(seg, 10)) is None
+    assert len(eff.enough_coded(_coded_sample(seg, 40))) == 40
 
 
 def test_dirichlet_multinomial_regression_recovers_its_parameters():

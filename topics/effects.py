@@ -94,6 +94,7 @@ __all__ = [
     "effects",
     "effects_tables",
     "run_coded",
+    "enough_coded",
     "time_column",
     "prevalence_over_time",
     "write_effects",
@@ -627,6 +628,25 @@ def write_effects(
     return {kind: r.effects for kind, r in new.items()}
 
 
+def enough_coded(coded: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A run's own coded paragraphs (``segment_id``, ``code``) if enough have a theme to
+    calibrate the probabilities (:data:`topics._effects_design.MIN_CODED`), else None with
+    a warning: a run's few-shot sheet may be too small, which must not stop its effects.
+    """
+    if coded is None or not len(coded):
+        return None
+    themed = coded["code"].astype(str).str.strip().str.lower().ne("none").sum()
+    if themed < _m.MIN_CODED:
+        warnings.warn(
+            f"the run's {len(coded)} coded paragraphs ({themed} with a theme) are too few to "
+            f"calibrate the theme probabilities (at least {_m.MIN_CODED}); effects use the "
+            "probabilities as they are",
+            stacklevel=3,
+        )
+        return None
+    return coded[["segment_id", "code"]]
+
+
 def run_coded(result, probs, coded=None, method: str = "em") -> pd.DataFrame | None:
     """The coded paragraphs that calibrate a saved run's theme probabilities.
 
@@ -649,7 +669,7 @@ def run_coded(result, probs, coded=None, method: str = "em") -> pd.DataFrame | N
     if method != "em":
         return None
     if coded is None:
-        return None if result.coded is None else result.coded[["segment_id", "code"]]
+        return enough_coded(result.coded)
     if isinstance(coded, pd.DataFrame):
         return coded
     from topics.coding import read_codes

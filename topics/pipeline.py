@@ -540,7 +540,7 @@ def _effects_step(cfg: RunConfig, modelled: pd.DataFrame, theme_probs, coded, ca
                 n_draws=cfg.effects.n_draws,
                 se=cfg.effects.se,
                 method=cfg.effects.method,
-                coded=coded if cfg.effects.method == "em" else None,
+                coded=eff.enough_coded(coded) if cfg.effects.method == "em" else None,
                 confidence=cfg.compare.confidence,
                 random_state=cfg.seed,
             )
@@ -553,7 +553,11 @@ def _effects_step(cfg: RunConfig, modelled: pd.DataFrame, theme_probs, coded, ca
 
 def _effects_manifest(cfg: RunConfig, themed) -> dict:
     """How the effects handled noisy theme assignments (see :mod:`topics.effects`)."""
-    n_coded = 0 if themed is None or themed.coded is None else len(themed.coded)
+    from topics._effects_design import MIN_CODED
+
+    coded = None if themed is None else themed.coded
+    n_coded = 0 if coded is None else int(coded["code"].astype(str).str.lower().ne("none").sum())
+    n_coded = n_coded if n_coded >= MIN_CODED else 0  # too few: not used (a warning says so)
     if cfg.effects.method == "composition":
         how = "themes drawn from their probabilities (method of composition)"
     elif n_coded:
@@ -566,7 +570,7 @@ def _effects_manifest(cfg: RunConfig, themed) -> dict:
             "themes drawn from their posterior under a covariate-dependent document prior; "
             "probabilities taken as calibrated corpus-wide (no coded paragraphs)"
         )
-    return {"method": cfg.effects.method, "n_coded": n_coded, "assignment_noise": how}
+    return {"method": cfg.effects.method, "n_coded_with_theme": n_coded, "assignment_noise": how}
 
 
 def _manifest(cfg, ingested, idx, languages, emb: _Embedded, fitted, themed, caught, timings):
