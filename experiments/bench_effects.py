@@ -11,16 +11,15 @@ univ, 40/30/30 %) and ``year`` (2010-2024, uniform), 5-60 paragraphs each, and t
 Document shares vary around their expectation (beta, precision 8: documents differ strongly),
 paragraphs draw their theme from the document's shares. Assignments are noisy: every paragraph
 gets a signal ``e ~ N(delta * onehot(theme), I)``, delta=1.5 (the best theme is right for
-about 70 % of paragraphs). Scenarios:
+about 70 % of paragraphs). Probabilities: calibrated within the document (the exact posterior
+given the document's shares), (a) only corpus-wide (given the mean shares), (b) overconfident
+((a)'s log-probabilities x3); (c) hard labels (argmax of (a)); ``certain`` = the true themes
+(cross-checked against statsmodels). Each is analysed with the old method (composition / hard
+labels) and the new default ``method="em"``, with or without 200 coded paragraphs (the true
+theme of a random sample); see :data:`SCENARIOS`.
 
-- ``composition``: probabilities calibrated within the document, ``q ∝ shares_d * exp(delta e)``
-  (the exact posterior of each paragraph's theme), method of composition (the target);
-- ``composition, corpus prior``: probabilities calibrated only at corpus level,
-  ``q ∝ mean shares * exp(delta e)`` (what a softmax of similarity scores can at best be);
-- ``hard labels``: the argmax of the corpus-prior probabilities, no assignment uncertainty;
-- ``certain``: the true themes (no assignment noise), cross-checked against statsmodels.
-
-Run: ``python experiments/bench_effects.py [--sims 200] [--workers 2]`` (a few minutes).
+Run: ``python experiments/bench_effects.py [--sims 100] [--first-seed 500] [--scenarios (a)]``
+(about 20 minutes for everything on 2 loaded cores; ``--sims 10`` while developing).
 """
 
 from __future__ import annotations
