@@ -11,16 +11,15 @@ univ, 40/30/30 %) and ``year`` (2010-2024, uniform), 5-60 paragraphs each, and t
 Document shares vary around their expectation (beta, precision 8: documents differ strongly),
 paragraphs draw their theme from the document's shares. Assignments are noisy: every paragraph
 gets a signal ``e ~ N(delta * onehot(theme), I)``, delta=1.5 (the best theme is right for
-about 70 % of paragraphs). Scenarios:
+about 70 % of paragraphs). Probabilities: calibrated within the document (the exact posterior
+given the document's shares), (a) only corpus-wide (given the mean shares), (b) overconfident
+((a)'s log-probabilities x3); (c) hard labels (argmax of (a)); ``certain`` = the true themes
+(cross-checked against statsmodels). Each is analysed with the old method (composition / hard
+labels) and the new default ``method="em"``, with or without 200 coded paragraphs (the true
+theme of a random sample); see :data:`SCENARIOS`.
 
-- ``composition``: probabilities calibrated within the document, ``q ∝ shares_d * exp(delta e)``
-  (the exact posterior of each paragraph's theme), method of composition (the target);
-- ``composition, corpus prior``: probabilities calibrated only at corpus level,
-  ``q ∝ mean shares * exp(delta e)`` (what a softmax of similarity scores can at best be);
-- ``hard labels``: the argmax of the corpus-prior probabilities, no assignment uncertainty;
-- ``certain``: the true themes (no assignment noise), cross-checked against statsmodels.
-
-Run: ``python experiments/bench_effects.py [--sims 200] [--workers 2]`` (a few minutes).
+Run: ``python experiments/bench_effects.py [--sims 100] [--first-seed 500] [--scenarios (a)]``
+(about 20 minutes for everything on 2 loaded cores; ``--sims 10`` while developing).
 """
 
 from __future__ import annotations
@@ -42,6 +41,8 @@ BETA_A["year"] = 0.06
 SHARE_C = 0.2
 PHI = 8.0
 DELTA = 1.5
+SHARPEN = 3.0
+N_CODED = 200
 
 
 def _covariates(rng, n):
@@ -83,7 +84,7 @@ def _softmax(logits):
 
 
 def simulate(n_docs: int, seed: int):
-    """Segments with true and noisy themes, and the posterior probabilities (n_seg, 3)."""
+    """Segments with true and noisy themes, and probabilities of each kind (n_seg, 3)."""
     rng = np.random.default_rng(seed)
     focus, year = _covariates(rng, n_docs)
     mu_a = _mu_a(focus, year)
@@ -99,34 +100,61 @@ def simulate(n_docs: int, seed: int):
     names = np.array(["A", "B", "C"])
     # calibrated given the document's shares, and given only the corpus-wide shares
     q_doc = _softmax(np.log(np.maximum(theta[doc], 1e-300)) + DELTA * signal)
-    q_corpus = _softmax(np.log(theta.mean(0))[None, :] + DELTA * signal)
+    log_corpus = np.log(theta.mean(0))[None, :] + DELTA * signal
+    q_corpus = _softmax(log_corpus)
+    q_sharp = _softmax(SHARPEN * log_corpus)  # overconfident: temperature 1 / SHARPEN
     seg = pd.DataFrame(
         {
             "doc_id": [f"d{i:03d}" for i in doc],
+            "segment_id": [f"s{i:05d}" for i in range(len(doc))],
             "focus": focus[doc],
             "year": year[doc],
             "theme": names[q_corpus.argmax(1)],
             "true_theme": names[z],
         }
     )
-    return seg, pd.DataFrame(q_doc, columns=names), pd.DataFrame(q_corpus, columns=names)
+    sample = rng.choice(len(doc), size=min(N_CODED, len(doc)), replace=False)
+    coded = pd.DataFrame({"segment_id": seg["segment_id"].iloc[sample], "code": names[z[sample]]})
+    probs = {
+        "document": pd.DataFrame(q_doc, columns=names),
+        "corpus": pd.DataFrame(q_corpus, columns=names),
+        "sharp": pd.DataFrame(q_sharp, columns=names),
+    }
+    return seg, probs, coded
+
+
+#: scenario -> (probabilities, method, coded paragraphs used)
+SCENARIOS = {
+    "certain": (None, "composition", False),
+    "document-calibrated, composition": ("document", "composition", False),
+    "(a) corpus-calibrated, composition (old)": ("corpus", "composition", False),
+    "(a) corpus-calibrated, em (new)": ("corpus", "em", False),
+    "(b) overconfident, composition (old)": ("sharp", "composition", False),
+    "(b) overconfident, em without coding": ("sharp", "em", False),
+    "(b) overconfident, em + coded (new)": ("sharp", "em", True),
+    "(c) hard labels (old)": (None, "composition", False),
+    "(c) hard labels, em + coded (new)": (None, "em", True),
+}
 
 
 def one(args):
-    n_docs, seed, n_draws = args
-    seg, q_doc, q_corpus = simulate(n_docs, seed)
+    n_docs, seed, n_draws, scenarios = args
+    seg, probs, coded = simulate(n_docs, seed)
     out = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        runs = {
-            "composition": effects(seg, FORMULA, probs=q_doc, n_draws=n_draws, random_state=seed),
-            "composition, corpus prior": effects(
-                seg, FORMULA, probs=q_corpus, n_draws=n_draws, random_state=seed
-            ),
-            "hard labels": effects(seg, FORMULA),
-            "certain": effects(seg.assign(theme=seg["true_theme"]), FORMULA),
-        }
-    for scenario, res in runs.items():
+    for scenario in scenarios:
+        which, method, use_coded = SCENARIOS[scenario]
+        data = seg.assign(theme=seg["true_theme"]) if scenario == "certain" else seg
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = effects(
+                data,
+                FORMULA,
+                probs=None if which is None else probs[which],
+                n_draws=n_draws,
+                random_state=seed,
+                method=method,
+                coded=coded if use_coded else None,
+            )
         e = res.effects.assign(scenario=scenario, n=n_docs, sim=seed)
         out.append(
             e[["scenario", "n", "sim", "item", "term", "estimate", "ci_low", "ci_high", "p_value"]]
@@ -187,6 +215,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="20,100,400")
     ap.add_argument("--draws", type=int, default=20)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds are 1000 n + first + i")
+    ap.add_argument("--scenarios", default="all", help="comma-separated prefixes, or all")
     args = ap.parse_args()
     t0 = time.perf_counter()
     truth = pseudo_true()
@@ -195,26 +225,44 @@ def main() -> None:
         f"cross-check vs statsmodels formula GLM (certain assignments, 200 docs): "
         f"max |Δ estimate| = {d_est:.2e}, max |Δ std error| = {d_se:.2e}"
     )
+    scenarios = [
+        s
+        for s in SCENARIOS
+        if args.scenarios == "all" or any(s.startswith(p) for p in args.scenarios.split(","))
+    ]
     sizes = [int(s) for s in args.sizes.split(",")]
-    tasks = [(n, 1000 * n + s, args.draws) for n in sizes for s in range(args.sims)]
+    tasks = [
+        (n, 1000 * n + args.first_seed + s, args.draws, scenarios)
+        for n in sizes
+        for s in range(args.sims)
+    ]
     with ProcessPoolExecutor(args.workers) as pool:
-        table = pd.concat(pool.map(one, tasks, chunksize=8), ignore_index=True)
+        table = pd.concat(pool.map(one, tasks, chunksize=2), ignore_index=True)
     s = summarise(table, truth)
     pd.set_option("display.width", 200)
-    pd.set_option("display.max_rows", 500)
-    for scenario in ("composition", "composition, corpus prior", "hard labels", "certain"):
+    pd.set_option("display.max_rows", 1000)
+    lines = []
+    for scenario in scenarios:
         sub = s[s["scenario"] == scenario]
         print(f"\n== {scenario} ({args.sims} corpora per size) ==")
         print(sub.drop(columns=["scenario"]).round(3).to_string(index=False))
         null = sub[(sub["item"] == "C") & (sub["term"] != "Intercept")]
         planted = sub[(sub["item"] == "A") & (sub["term"] != "Intercept")]
         for n in sizes:
-            print(
-                f"n={n:4d}: min coverage {sub[sub['n'] == n]['coverage'].min():.3f}, "
-                f"false-positive rate (C, 3 null terms) "
-                f"{null[null['n'] == n]['reject'].mean():.3f}, "
-                f"max |bias| / effect (A) {planted[planted['n'] == n]['rel_bias'].abs().max():.3f}"
+            at = planted[planted["n"] == n]
+            worst = at.loc[at["rel_bias"].abs().idxmax()]
+            lines.append(
+                f"| {scenario} | {n} | {sub[sub['n'] == n]['coverage'].min():.2f} | "
+                f"{null[null['n'] == n]['reject'].mean():.3f} | "
+                f"{worst['rel_bias']:+.3f} (MC s.e. {worst['mc_se_bias']:.3f}) | "
+                f"{int(sub[sub['n'] == n]['failed'].sum())} |"
             )
+    print(
+        "\n| scenario | docs | min coverage | false positives (C) | worst bias / effect (A) "
+        "| failed fits |"
+    )
+    print("|---|---|---|---|---|---|")
+    print("\n".join(lines))
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
 
 

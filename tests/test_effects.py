@@ -14,9 +14,18 @@ from topics.errors import TopicsError
 THEMES = ["digital literacy", "teachers and training", "inclusive education"]
 
 
-def sim_segments(n_docs: int = 60, seed: int = 0, school_effect: float = 1.0, noise: float = 0.0):
+def sim_segments(
+    n_docs: int = 60,
+    seed: int = 0,
+    school_effect: float = 1.0,
+    noise: float = 0.0,
+    prior: str = "document",
+):
     """Segments of ``n_docs`` documents: theme 0 planted (logit +school_effect at school,
-    +0.1 per year), theme 2 constant 20 %; with ``noise`` > 0 also theme probabilities.
+    +0.1 per year), theme 2 constant 20 %; with ``noise`` > 0 also theme probabilities,
+    calibrated within each document (``prior="document"``: the exact posterior given the
+    document's shares) or only corpus-wide (``"corpus"``: the corpus's mean shares), and the
+    theme column is their argmax.
     """
     rng = np.random.default_rng(seed)
     focus = np.array(["school", "university"])[rng.integers(0, 2, n_docs)]
@@ -38,11 +47,18 @@ def sim_segments(n_docs: int = 60, seed: int = 0, school_effect: float = 1.0, no
             "topic": z,
             "topic_label": [f"t{k}" for k in z],
             "theme": np.array(THEMES)[z],
+            "true_theme": np.array(THEMES)[z],
         }
     )
     probs = None
     if noise:
-        logits = np.log(theta[doc]) + noise * (rng.normal(size=(len(doc), 3)) + 2 * np.eye(3)[z])
+        if prior == "document":
+            logits = np.log(theta[doc]) + noise * (
+                rng.normal(size=(len(doc), 3)) + 2 * np.eye(3)[z]
+            )
+        else:  # the exact posterior of z given signal ~ N(noise * onehot(z), I), corpus prior
+            signal = rng.normal(size=(len(doc), 3)) + noise * np.eye(3)[z]
+            logits = np.log(theta.mean(0))[None, :] + noise * signal
         probs = np.exp(logits - logits.max(1, keepdims=True))
         probs = pd.DataFrame(probs / probs.sum(1, keepdims=True), columns=THEMES)
         seg["theme"] = np.array(THEMES)[probs.to_numpy().argmax(1)]
@@ -122,9 +138,11 @@ def test_certain_assignments_match_statsmodels():
     np.testing.assert_allclose(mine["std_error"], ref.bse[mine.index], rtol=1e-6)
 
 
-def test_recovers_a_planted_effect_and_a_null():
+def test_composition_recovers_a_planted_effect_with_document_calibrated_probabilities():
     seg, probs = sim_segments(120, seed=1, school_effect=1.0, noise=1.0)
-    res = eff.effects(seg, "focus + year", probs=probs, n_draws=20, random_state=0).effects
+    res = eff.effects(
+        seg, "focus + year", probs=probs, n_draws=20, random_state=0, method="composition"
+    ).effects
     school = res.set_index(["item", "term"]).loc[(THEMES[0], "focus[T.university]")]
     assert school["ci_low"] <= -1.0 <= school["ci_high"]
     assert school["ci_high"] < 0 and school["q_value"] < 0.01
@@ -133,18 +151,22 @@ def test_recovers_a_planted_effect_and_a_null():
     assert "composition over 20 draws" in school["method"]
 
 
-def test_composition_is_deterministic_and_adds_assignment_variance():
+@pytest.mark.parametrize("method", ["em", "composition"])
+def test_draws_are_deterministic_and_one_hot_probabilities_are_the_labels(method):
     seg, probs = sim_segments(60, seed=2, noise=0.7)
-    a = eff.effects(seg, "focus + year", probs=probs, n_draws=10, random_state=5)
-    b = eff.effects(seg, "focus + year", probs=probs, n_draws=10, random_state=5)
-    c = eff.effects(seg, "focus + year", probs=probs, n_draws=10, random_state=6)
+    kw = {"probs": probs, "n_draws": 10, "method": method}
+    a = eff.effects(seg, "focus + year", random_state=5, **kw)
+    b = eff.effects(seg, "focus + year", random_state=5, **kw)
+    c = eff.effects(seg, "focus + year", random_state=6, **kw)
     pd.testing.assert_frame_equal(a.effects, b.effects)
     pd.testing.assert_frame_equal(a.predicted, b.predicted)
     assert not np.allclose(a.effects["estimate"], c.effects["estimate"])
     # one-hot probabilities are certain: the same as the hard labels
     onehot = pd.get_dummies(seg["theme"]).reindex(columns=THEMES, fill_value=0).astype(float)
     hard = eff.effects(seg, "focus + year").effects
-    same = eff.effects(seg, "focus + year", probs=onehot, n_draws=5).effects
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # near-certain probabilities: warned, as they should
+        same = eff.effects(seg, "focus + year", probs=onehot, n_draws=5, method=method).effects
     np.testing.assert_allclose(hard["estimate"], same["estimate"], rtol=1e-10)
     np.testing.assert_allclose(hard["std_error"], same["std_error"], rtol=1e-10)
     assert "hard theme labels" in hard["method"].iloc[0]
@@ -183,6 +205,8 @@ def test_predictions_and_contrasts_are_consistent():
 def test_effects_config_section():
     cfg = config_from_dict({"effects": {"formulas": ["focus + year"], "n_draws": 10}})
     assert cfg.effects.formulas == ["focus + year"] and cfg.effects.n_draws == 10
+    assert cfg.effects.method == "em"  # the corrected draws are the default
+    assert config_from_dict({"effects": {"method": "composition"}}).effects.method == "composition"
     with pytest.raises(TopicsError, match="unknown setting"):
         config_from_dict({"effects": {"formula": "focus"}})
 
@@ -231,7 +255,7 @@ def test_cli_writes_and_replaces_rows(tmp_path, capsys):
         ("focus", "topic"),
     }
     theme = both[both["kind"] == "theme"]
-    assert theme["method"].str.contains("composition over 5 draws").all()
+    assert theme["method"].str.contains("themes drawn 5 times from their posterior").all()
     # the notebook API gives the same numbers as the command line
     api = Result.load(folder).effects("focus + year", kind="theme", n_draws=5).effects
     np.testing.assert_allclose(api["estimate"], theme["estimate"], rtol=1e-9)
@@ -254,3 +278,155 @@ def test_effect_figures_draw_the_tables():
     assert sum(1 for t in d["data"] if t.get("fill") == "toself") == 3 * 2  # items x levels
     with pytest.raises(ValueError, match="no numeric covariate"):
         figures.effect_trends(eff.effects(seg, "focus").predicted)
+
+
+# --------------------------------------------------------------------------- noisy assignments
+
+
+def _coded_sample(seg, n, seed=0):
+    rows = np.random.default_rng(seed).choice(len(seg), size=n, replace=False)
+    return seg.iloc[rows][["segment_id", "true_theme"]].rename(columns={"true_theme": "code"})
+
+
+def _row(res, item, term):
+    return res.effects.set_index(["item", "term"]).loc[(item, term)]
+
+
+def test_em_corrects_the_attenuation_of_corpus_calibrated_probabilities():
+    # probabilities that know only the corpus-wide shares pull every document towards the
+    # corpus mix: drawing from them attenuates the planted school effect (-1.5 at university)
+    seg, probs = sim_segments(150, seed=11, school_effect=1.5, noise=1.5, prior="corpus")
+    kw = {"probs": probs, "n_draws": 10, "random_state": 0}
+    naive = _row(
+        eff.effects(seg, "focus + year", method="composition", **kw),
+        THEMES[0],
+        "focus[T.university]",
+    )
+    fixed = _row(eff.effects(seg, "focus + year", **kw), THEMES[0], "focus[T.university]")
+    truth = _row(
+        eff.effects(seg.assign(theme=seg["true_theme"]), "focus + year"),
+        THEMES[0],
+        "focus[T.university]",
+    )
+    assert abs(naive["estimate"]) < 0.6 * abs(truth["estimate"])
+    assert naive["ci_high"] < truth["estimate"] or naive["ci_low"] > truth["estimate"]
+    assert fixed["ci_low"] <= truth["estimate"] <= fixed["ci_high"]
+    assert abs(fixed["estimate"] - truth["estimate"]) < 0.25 * abs(truth["estimate"])
+    assert "covariate-dependent document prior" in fixed["method"]
+    assert "not checked: no coded paragraphs" in fixed["method"]
+
+
+def test_em_with_coded_paragraphs_corrects_hard_labels_and_overconfidence():
+    seg, probs = sim_segments(150, seed=12, school_effect=1.5, noise=1.5, prior="corpus")
+    coded = _coded_sample(seg, 200)
+    truth = _row(
+        eff.effects(seg.assign(theme=seg["true_theme"]), "focus + year"),
+        THEMES[0],
+        "focus[T.university]",
+    )["estimate"]
+    hard = _row(eff.effects(seg, "focus + year"), THEMES[0], "focus[T.university]")
+    fixed = _row(
+        eff.effects(seg, "focus + year", coded=coded, n_draws=10), THEMES[0], "focus[T.university]"
+    )
+    assert abs(hard["estimate"] - truth) > 0.3  # argmax labels are biased (here attenuated)
+    assert not hard["ci_low"] <= truth <= hard["ci_high"]
+    assert fixed["ci_low"] <= truth <= fixed["ci_high"]
+    assert abs(fixed["estimate"] - truth) < 0.25 * abs(truth)
+    assert "hard theme labels recalibrated on 200 coded paragraphs" in fixed["method"]
+    # probabilities sharpened to temperature 1/4: the calibration recovers it
+    log_sharp = 4 * np.log(probs.to_numpy())
+    sharp = pd.DataFrame(np.exp(log_sharp - log_sharp.max(1, keepdims=True)), columns=THEMES)
+    sharp = sharp.div(sharp.sum(axis=1), axis=0)
+    fixed = _row(
+        eff.effects(seg, "focus + year", probs=sharp, coded=coded, n_draws=10),
+        THEMES[0],
+        "focus[T.university]",
+    )
+    assert fixed["ci_low"] <= truth <= fixed["ci_high"]
+    assert abs(fixed["estimate"] - truth) < 0.25 * abs(truth)
+
+
+def test_near_certain_probabilities_without_coding_warn():
+    seg, probs = sim_segments(40, seed=3, noise=6.0, prior="corpus")
+    assert np.median(probs.max(axis=1)) > eff.NEAR_CERTAIN
+    with pytest.warns(UserWarning, match="describe the ASSIGNED themes"):
+        eff.effects(seg, "focus", probs=probs, n_draws=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the old method draws as told, without the warning
+        eff.effects(seg, "focus", probs=probs, n_draws=3, method="composition")
+
+
+def test_method_and_coded_errors_are_clear():
+    seg, probs = sim_segments(40, seed=4, noise=1.5, prior="corpus")
+    with pytest.raises(TopicsError, match="method must be one of em, composition"):
+        eff.effects(seg, "focus", probs=probs, method="naive")
+    with pytest.raises(TopicsError, match=r"only 10 of 10 coded paragraphs .* at least 30"):
+        eff.effects(seg, "focus", probs=probs, coded=_coded_sample(seg, 10))
+    with pytest.raises(TopicsError, match="'segment_id' and 'code' columns"):
+        eff.effects(seg, "focus", probs=probs, coded=seg[["doc_id", "theme"]])
+    # a run's own small few-shot sheet is not used, with a warning, rather than stopping it
+    with pytest.warns(UserWarning, match=r"10 coded paragraphs \(10 with a theme\) are too few"):
+        assert eff.enough_coded(_coded_sample(seg, 10)) is None
+    assert len(eff.enough_coded(_coded_sample(seg, 40))) == 40
+
+
+def test_dirichlet_multinomial_regression_recovers_its_parameters():
+    from topics import _effects_em as em
+
+    rng = np.random.default_rng(0)
+    n, k = 3000, 3
+    assert k == 3
+    X = np.column_stack([np.ones(n), rng.integers(0, 2, n), rng.normal(size=n)])
+    beta = np.array([[0.0, 0.5, -0.5], [0.0, 1.0, 0.0], [0.0, -0.5, 0.3]])
+    eta = X @ beta
+    mu = np.exp(eta) / np.exp(eta).sum(1, keepdims=True)
+    theta = rng.gamma(6.0 * mu)
+    theta /= theta.sum(1, keepdims=True)
+    counts = np.stack(
+        [rng.multinomial(m, t) for m, t in zip(rng.integers(5, 60, n), theta, strict=True)]
+    ).astype(float)
+    fitted, log_alpha = em.fit_prior(counts, X)
+    np.testing.assert_allclose(fitted, beta, atol=0.12)
+    assert abs(np.exp(log_alpha) - 6.0) < 1.0
+
+
+def test_calibration_undoes_a_temperature():
+    from topics import _effects_em as em
+
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(4000, 4)) * 1.5
+    q = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = (rng.random(4000)[:, None] >= np.cumsum(q, 1)).sum(1).clip(0, 3)
+    sharp = np.exp(3 * logits) / np.exp(3 * logits).sum(1, keepdims=True)
+    cal = em.fit_calibration(em.log_probs(sharp), labels, l2=0.0)
+    assert np.abs(cal.apply(em.log_probs(sharp)) - q).mean() < 0.02
+    assert np.abs(sharp - q).mean() > 0.1
+
+
+def test_run_uses_its_coded_paragraphs_and_the_cli_can_take_the_old_method(tmp_path):
+    from test_figures import make_result
+
+    from topics.cli import main
+    from topics.result import Result
+
+    res, _ = make_result()
+    seg, probs = sim_segments(60, seed=9, noise=1.5, prior="corpus")
+    res.segments, res.theme_probs = seg, probs.assign(segment_id=seg["segment_id"])
+    res.coded = _coded_sample(seg, 60).assign(doc_id="", theme="", cv_theme="")
+    res.effect_estimates = res.effect_predictions = res.effect_contrasts = None
+    folder = tmp_path / "run"
+    res.save(folder, report=False)
+    assert (
+        main(["effects", str(folder), "--formula", "focus", "--kind", "theme", "--draws", "4"]) == 0
+    )
+    method = Result.load(folder).effect_estimates["method"]
+    assert method.str.contains("theme probabilities recalibrated on 60 coded paragraphs").all()
+    assert (
+        main(["effects", str(folder), "--formula", "focus", "--kind", "theme", "--draws", "4",
+              "--method", "composition"]) == 0
+    )  # fmt: skip
+    method = Result.load(folder).effect_estimates["method"]
+    assert method.str.contains("composition over 4 draws").all()
+    # the notebook API takes the run's coded paragraphs too
+    api = Result.load(folder).effects("focus", n_draws=4).effects["method"]
+    assert api.str.contains("recalibrated on 60 coded paragraphs").all()

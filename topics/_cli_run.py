@@ -108,6 +108,8 @@ def _cmd_effects(args: argparse.Namespace) -> int:
         n_draws=args.draws,
         se=args.se,
         random_state=args.seed,
+        method=args.method,
+        coded=args.coded,
     )
     for kind, table in written.items():
         rows = table[table["term"] != "Intercept"]
@@ -247,6 +249,19 @@ def add_commands(sub, add_common) -> None:
     p.add_argument("--draws", type=int, default=30, help="composition draws (default 30)")
     p.add_argument("--se", choices=["model", "robust"], default="model", help="covariance")
     p.add_argument("--seed", type=int, help="random_state (default: the run's seed)")
+    p.add_argument(
+        "--method",
+        choices=["em", "composition"],
+        default="em",
+        help="em (default): correct noisy theme assignments with a covariate-dependent "
+        "document prior; composition: draw themes from their probabilities as they are",
+    )
+    p.add_argument(
+        "--coded",
+        type=Path,
+        help="a coded sheet (.xlsx/.csv) that calibrates the theme probabilities "
+        "(default: the run's own coded paragraphs, if any)",
+    )
     p.set_defaults(func=_cmd_effects)
 
     _add_code_commands(sub)

@@ -176,6 +176,7 @@ class _Assignments:
     codes: np.ndarray  # (n_seg,) hard item index, -1 = not an item (outlier / no theme)
     probs: np.ndarray | None  # (n_seg, K) draw probabilities, rows of redrawn segments
     redraw: np.ndarray  # (n_seg,) bool: drawn from probs in each composition draw
+    hard: bool = False  # probs are the one-hot labels (calibrated by coded paragraphs)
 
 
 def assignments(segments: pd.DataFrame, kind: str, probs) -> _Assignments:
@@ -221,6 +222,67 @@ def assignments(segments: pd.DataFrame, kind: str, probs) -> _Assignments:
         redraw = (codes >= 0) & (total > 0)
         matrix[redraw] /= total[redraw, None]
     return _Assignments("theme", names, names, codes, matrix, redraw)
+
+
+def one_hot(a: _Assignments) -> _Assignments:
+    """The hard labels as probabilities (0/1), for a calibration on coded paragraphs."""
+    probs = np.zeros((len(a.codes), len(a.items)))
+    themed = a.codes >= 0
+    probs[themed, a.codes[themed]] = 1.0
+    return _Assignments(a.kind, a.items, a.labels, a.codes, probs, themed, hard=True)
+
+
+#: Fewest coded paragraphs (with a theme, among the modelled ones) a calibration needs.
+MIN_CODED = 30
+
+
+def coded_rows(segments: pd.DataFrame, a: _Assignments, rows: np.ndarray, coded):
+    """The coded paragraphs among ``rows`` (segments redrawn by the EM) as calibration data.
+
+    ``coded`` has ``segment_id`` and ``code`` columns (``coded.csv`` of a run, or
+    :func:`topics.coding.read_codes`); codes that are not a theme (``none``) and segments
+    that are not redrawn (unthemed, left out of the formula) are not used.
+    """
+    from topics._effects_em import Coded
+
+    if not isinstance(coded, pd.DataFrame) or not {"segment_id", "code"} <= set(coded.columns):
+        raise TopicsError("coded paragraphs need a table with 'segment_id' and 'code' columns")
+    if "segment_id" not in segments.columns:
+        raise TopicsError("coded paragraphs need a 'segment_id' column in the segments table")
+    ids = segments["segment_id"].astype(str).to_numpy()[rows]
+    pos = pd.Series(np.arange(len(rows)), index=ids)
+    pos = pos[~pos.index.duplicated()]
+    lookup = {n: i for i, n in enumerate(a.items)}
+    code = coded["code"].astype(str).str.strip()
+    sid = coded["segment_id"].astype(str)
+    use = sid.isin(pos.index) & code.isin(lookup)
+    if use.sum() < MIN_CODED:
+        raise TopicsError(
+            f"only {int(use.sum())} of {len(coded)} coded paragraphs are themed paragraphs of "
+            f"this model coded with a theme; at least {MIN_CODED} are needed to calibrate the "
+            "theme probabilities (code more paragraphs, or use method='composition')"
+        )
+    r = pos[sid[use]].to_numpy()
+    docs = segments["doc_id"].astype(str).to_numpy()[rows][r]
+    return Coded(r, np.array([lookup[c] for c in code[use]]), docs)
+
+
+def em_note(n_draws: int, info: dict, n_coded: int | None, hard: bool) -> str:
+    """How the EM-corrected draws were made, for the ``method`` column."""
+    what = "hard theme labels" if hard else "theme probabilities"
+    if n_coded:
+        evidence = (
+            f"{what} recalibrated on {n_coded} coded paragraphs (temperature x"
+            f"{info['temperature']:.2g} and per-theme offsets, refitted per draw)"
+        )
+    else:
+        evidence = f"{what} taken as calibrated corpus-wide (not checked: no coded paragraphs)"
+    return (
+        f"themes drawn {n_draws} times from their posterior under a covariate-dependent "
+        f"document prior (Dirichlet-multinomial regression of the formula, precision "
+        f"{info['alpha']:.3g}, parameters bootstrapped over documents; evidence: {evidence}); "
+        "Rubin's rules"
+    )
 
 
 def draw_codes(a: _Assignments, rng: np.random.Generator) -> np.ndarray:
@@ -312,7 +374,9 @@ def spec_matrices(d: _Design, specs) -> np.ndarray:
     return np.asarray(X, float).reshape(len(specs), len(base), -1)
 
 
-def method_text(a: _Assignments, se: str, n: int, df: int, n_draws: int, weights: str) -> str:
+def method_text(
+    a: _Assignments, se: str, n: int, df: int, n_draws: int, weights: str, note: str | None
+) -> str:
     var = (
         f"quasi-binomial dispersion from {n} documents (df={df}), t interval"
         if se == "model"
@@ -323,5 +387,10 @@ def method_text(a: _Assignments, se: str, n: int, df: int, n_draws: int, weights
     if a.kind == "topic":
         return head + "; hard topic labels (no per-paragraph probabilities: no assignment noise)"
     if a.probs is None:
-        return head + "; hard theme labels (no theme probabilities: no assignment noise)"
+        return head + (
+            "; hard theme labels taken as certain (no theme probabilities or coded "
+            "paragraphs: effects on the assigned themes)"
+        )
+    if note:
+        return f"{head}; {note}"
     return head + f"; composition over {n_draws} draws from the theme posterior (Rubin's rules)"

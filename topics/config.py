@@ -104,12 +104,17 @@ class EffectsConfig:
     ``formulas`` are patsy right-hand sides such as ``"focus + year"``; each is fitted for
     every kind in ``kinds``. A formula the documents cannot support is skipped with a warning.
     ``over_time`` adds prevalence per year when the corpus has a year or date column.
+    ``method`` handles noisy theme assignments: ``"em"`` (default) corrects them with a
+    covariate-dependent document prior, calibrated on the run's coded paragraphs when it has
+    them; ``"composition"`` draws themes straight from their probabilities (the earlier
+    behaviour, right only for probabilities calibrated within documents).
     """
 
     formulas: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=lambda: ["theme", "topic"])
     n_draws: int = 30
     se: str = "model"
+    method: str = "em"
     over_time: bool = True
 
 

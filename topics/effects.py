@@ -18,16 +18,44 @@ never counted as independent. Intervals use
     The sandwich (HC1) covariance; with one row per document it is the document-clustered
     covariance. Robust to a wrong variance function, too narrow with few documents.
 
-**Assignment uncertainty** by the method of composition (as ``stm::estimateEffect``): when
-per-paragraph probabilities are given (the theme posterior of :mod:`topics.themes`), the model
-is refitted on ``n_draws`` data sets, each drawing every paragraph's item from its
-probabilities, and the fits are pooled by Rubin's rules (total variance = mean within-draw
-variance + (1 + 1/M) between-draw variance, Barnard-Rubin degrees of freedom). stm instead
-pools simulated coefficients; Rubin's rules give the same centre and a variance that does not
-depend on a simulation size. Topics are hard labels (BERTopic is fitted without
-probabilities), so topic effects carry no assignment uncertainty and their ``method`` says so.
-Paragraphs without a theme (or topic outliers) keep that status in every draw: they count in
-the denominator of every share but are not an item.
+**Assignment noise** (themes only; topics are hard labels that define the topics, so topic
+effects carry no assignment uncertainty and their ``method`` says so). Every fit is repeated
+on ``n_draws`` data sets, each drawing every themed paragraph's theme, and the fits are pooled
+by Rubin's rules (total variance = mean within-draw variance + (1 + 1/M) between-draw
+variance, Barnard-Rubin degrees of freedom; stm pools simulated coefficients instead, with
+the same centre). Paragraphs without a theme keep that status in every draw: they count in
+the denominator of every share but are not an item. Where the themes are drawn from:
+
+``method="em"`` (default)
+    From their posterior under a **covariate-dependent document prior**, the structure of
+    stm (:mod:`topics._effects_em`): document ``d`` has theme proportions
+    ``theta_d ~ Dirichlet(alpha mu(x_d))`` with ``mu`` a multinomial logit of the formula's
+    covariates, its paragraphs' themes are drawn from ``theta_d``, and the assignment is
+    evidence, the likelihood ``q_ik / pi_k`` (the run's probability over the corpus-wide
+    prior it was calibrated against, estimated as the mean probability). The draws come
+    from data augmentation (a Gibbs sampler: ``theta_d`` given the themes, themes given
+    ``theta_d`` and the evidence) whose parameters ``(mu, alpha)`` are redrawn at every sweep
+    by a weighted likelihood bootstrap over documents, so the EM's own uncertainty enters
+    the intervals. Why: drawing straight from probabilities that know only the corpus-wide
+    shares (all a similarity score can know) pulls every document towards the corpus mix
+    and attenuates effects by about half; argmax labels pull documents towards their own
+    dominant theme. The document prior puts back what the probabilities cannot know.
+    The correction is only as good as the probabilities' calibration. With ``coded``
+    paragraphs (a coded sheet: the run's ``--coded`` sheet or ``topics effects --coded``)
+    the probabilities are first recalibrated on them, a temperature and per-theme offsets
+    (``softmax(a log q + b)``, ridge maximum likelihood, refitted per sweep with bootstrap
+    weights per coded document); hard labels then become a calibrated confusion model.
+    Without coded paragraphs they are taken as calibrated corpus-wide, which is unchecked:
+    overconfident probabilities (the run's ``theme_posterior`` is a softmax at
+    ``tau = 0.005``, nearly hard) leave the effects biased, and a warning says that the
+    effects then describe the *assigned* themes. (The calibration treats coded paragraphs
+    as a sample of the corpus; a run's coded paragraphs also set its theme offsets, so the
+    calibration is in-sample for them.)
+``method="composition"``
+    Straight from the probabilities (the earlier behaviour). Right only when the
+    probabilities are already posteriors given each document's own shares.
+
+Without probabilities (and without coded paragraphs) the hard labels are used as they are.
 
 Outputs (tidy tables, one row per number):
 
@@ -58,12 +86,15 @@ import pandas as pd
 from scipy import stats
 
 from topics import _effects_design as _m
+from topics import _effects_em as _em
 from topics.errors import TopicsError
 
 __all__ = [
     "EffectsResult",
     "effects",
     "effects_tables",
+    "run_coded",
+    "enough_coded",
     "time_column",
     "prevalence_over_time",
     "write_effects",
@@ -71,6 +102,7 @@ __all__ = [
     "PREDICTED_COLUMNS",
     "CONTRAST_COLUMNS",
     "MIN_DF",
+    "METHODS",
     "SPARSE_YEAR_DOCS",
 ]
 
@@ -86,6 +118,10 @@ CONTRAST_COLUMNS = (
     "formula kind item label covariate level_a level_b diff ci_low ci_high p_value q_value "
     "n_docs_a n_docs_b method"
 ).split()
+#: Ways of handling noisy theme assignments (see the module docstring).
+METHODS = ("em", "composition")
+#: Median top probability above which uncalibrated probabilities are called near-certain.
+NEAR_CERTAIN = 0.95
 #: Fewest residual degrees of freedom (documents minus coefficients) a formula may leave.
 MIN_DF = 2
 #: Years with fewer documents are flagged ``sparse`` in :func:`prevalence_over_time`.
@@ -128,6 +164,8 @@ def _fit_formula(
     se,
     min_df,
     grid_size,
+    method,
+    coded,
 ):
     """The three tables of one formula and kind: every item refitted on each composition
     draw (:func:`_draw_fits`), pooled by Rubin's rules into rows (:func:`_item_rows`).
@@ -141,6 +179,8 @@ def _fit_formula(
     keep = seg_doc >= 0
     sizes = np.bincount(seg_doc[keep], minlength=n).astype(float)
     w = sizes if weights == "paragraph" else np.ones(n)
+    if method == "em" and coded is not None and a.kind == "theme" and a.probs is None:
+        a = _m.one_hot(a)  # hard labels whose confusion the coded paragraphs calibrate
     m = n_draws if (a.probs is not None and a.redraw[keep].any()) else 1
     seed = [zlib.crc32(s.encode()) for s in (d.rhs, kind)]
     rng = np.random.default_rng(([int(random_state)] if random_state is not None else []) + seed)
@@ -152,8 +192,9 @@ def _fit_formula(
         for i, la in enumerate(levels)
         for lb in levels[i + 1 :]
     ]
-    fits = _draw_fits(d, a, seg_doc, keep, sizes, w, m, rng, specs, pairs, se)
-    method = _m.method_text(a, se, n, df_com, m, weights)
+    codes, note = _draw_codes(a, d, seg_doc, keep, m, rng, method, coded, segments)
+    fits = _draw_fits(d, a, seg_doc, keep, sizes, w, codes, specs, pairs, se)
+    method = _m.method_text(a, se, n, df_com, m, weights, note)
     ctx = _Pooling(d, specs, pairs, df_com, 0.5 + confidence / 2, _m.term_docs(d.X))
     eff, pred, con = [], [], []
     for k in range(len(a.items)):
@@ -170,6 +211,37 @@ def _fit_formula(
         _table(pred, PREDICTED_COLUMNS),
         _table(con, CONTRAST_COLUMNS),
     )
+
+
+def _draw_codes(a, d, seg_doc, keep, m, rng, method, coded, segments):
+    """Each draw's item of every kept segment, shape (m, n_kept), and the method note.
+
+    ``method="em"`` draws themes from their posterior under the covariate-dependent document
+    prior (:mod:`topics._effects_em`); ``"composition"`` draws them straight from the
+    probabilities; without probabilities the labels are used as they are.
+    """
+    if a.probs is None or not a.redraw[keep].any():
+        return a.codes[keep][None, :], None
+    if method == "composition":
+        return np.stack([_m.draw_codes(a, rng)[keep] for _ in range(m)]), None
+    rows = np.flatnonzero(keep & a.redraw)
+    cal = _m.coded_rows(segments, a, rows, coded) if coded is not None else None
+    top = float(np.median(a.probs[rows].max(1)))
+    if cal is None and top > NEAR_CERTAIN:
+        warnings.warn(
+            f"theme probabilities are near-certain (median top probability {top:.2f}) and no "
+            "coded paragraphs calibrate them: the effects describe the ASSIGNED themes and "
+            "are biased where the assignment errs. Code a sample (`topics code sample`) and "
+            "pass it (`coded=`, `topics effects --coded SHEET`) to correct them.",
+            stacklevel=4,
+        )
+    with np.errstate(over="ignore", under="ignore"):
+        draws, info = _em.posterior_draws(a.probs[rows], seg_doc[rows], d.X, m, rng, coded=cal)
+    codes = a.codes.copy()
+    out = np.repeat(codes[keep][None, :], m, axis=0)
+    pos = np.searchsorted(np.flatnonzero(keep), rows)
+    out[:, pos] = draws
+    return out, _m.em_note(m, info, None if cal is None else len(cal.rows), a.hard)
 
 
 @dataclass
@@ -189,9 +261,10 @@ class _Fits:
     present: np.ndarray
 
 
-def _draw_fits(d, a, seg_doc, keep, sizes, w, m, rng, specs, pairs, se) -> _Fits:
-    """Fit every item's fractional logit on each of ``m`` composition draws."""
+def _draw_fits(d, a, seg_doc, keep, sizes, w, codes, specs, pairs, se) -> _Fits:
+    """Fit every item's fractional logit on each composition draw (rows of ``codes``)."""
     n, p = d.X.shape
+    m = len(codes)
     k_items = len(a.items)
     Xs = _m.spec_matrices(d, specs)  # (S, n, p)
     f = _Fits(
@@ -205,9 +278,8 @@ def _draw_fits(d, a, seg_doc, keep, sizes, w, m, rng, specs, pairs, se) -> _Fits
         present=np.zeros(k_items, bool),
     )
     for draw in range(m):
-        codes = _m.draw_codes(a, rng)[keep]
-        item = codes >= 0
-        flat = np.bincount(seg_doc[keep][item] * k_items + codes[item], minlength=n * k_items)
+        item = codes[draw] >= 0
+        flat = np.bincount(seg_doc[keep][item] * k_items + codes[draw][item], minlength=n * k_items)
         shares = flat.reshape(n, k_items) / sizes[:, None]
         f.present |= shares.max(0) > 0
         for k in range(k_items):
@@ -361,6 +433,8 @@ def effects(
     se: Literal["model", "robust"] = "model",
     min_df: int = MIN_DF,
     grid_size: int = 25,
+    method: Literal["em", "composition"] = "em",
+    coded: pd.DataFrame | None = None,
 ) -> EffectsResult:
     """Regress each item's document share on document covariates (fractional logit).
 
@@ -375,24 +449,28 @@ def effects(
         Documents missing a covariate are left out with a warning.
     kind : {"theme", "topic"}, default "theme"
     probs : pandas.DataFrame or numpy.ndarray of shape (n_segments, n_themes), optional
-        Per-segment theme probabilities (columns named by theme) for the method of
-        composition; rows of segments without a theme are ignored. Without them the hard
-        labels are used and no assignment uncertainty is added.
+        Per-segment theme probabilities (columns named by theme); rows of segments without
+        a theme are ignored. Without them (and ``coded``) the hard labels are used as such.
     n_draws : int, default 30
-        Composition draws (used only with ``probs``).
+        Draws of the themes (used only with ``probs`` or ``coded``).
     confidence : float, default 0.95
     random_state : int or None, default 0
         Seed of the composition draws; the same seed gives identical tables.
     weights : {"document", "paragraph"}, default "document"
-        Each document counts once (the prevalence of a typical document, as stm), or in
-        proportion to its paragraphs.
+        Each document counts once (as stm), or in proportion to its paragraphs.
     se : {"model", "robust"}, default "model"
         Quasi-binomial (pooled dispersion) or sandwich covariance; see the module docstring.
     min_df : int, default :data:`MIN_DF`
         Fewest residual degrees of freedom; fewer documents are refused.
     grid_size : int, default 25
-        Points of a numeric covariate's grid for predictions (integer covariates spanning
-        at most 60 units, such as years, use every integer).
+        Points of a numeric covariate's prediction grid (integers spanning at most 60
+        units, such as years, use every integer).
+    method : {"em", "composition"}, default "em"
+        Themes drawn from their posterior under a covariate-dependent document prior, or
+        straight from ``probs`` (see the module docstring).
+    coded : pandas.DataFrame, optional
+        Coded paragraphs (``segment_id``, ``code``), at least 30 themed: with ``"em"`` they
+        recalibrate ``probs`` (or the hard labels) first.
 
     Returns
     -------
@@ -402,13 +480,28 @@ def effects(
     ------
     topics.errors.TopicsError
         Unknown column (the message lists the available ones), a covariate with a single
-        value, too few documents, collinear terms.
+        value, too few documents, collinear terms, too few ``coded`` paragraphs.
+
+    Warns
+    -----
+    UserWarning
+        ``"em"`` with near-certain probabilities (median top probability above
+        :data:`NEAR_CERTAIN`) and no coded paragraphs: effects on the assigned themes.
 
     Examples
     --------
-    >>> res = effects(segments, "focus + year", kind="theme")  # doctest: +SKIP
-    >>> res.effects.query("term != 'Intercept'")  # doctest: +SKIP
+    >>> effects(segments, "focus + year").effects  # doctest: +SKIP
     """
+    _check_options(segments, confidence, n_draws, weights, se, method)
+    return EffectsResult(*_fit_formula(
+        segments.reset_index(drop=True), formula, kind, probs, n_draws=n_draws,
+        confidence=confidence, random_state=random_state, weights=weights, se=se,
+        min_df=min_df, grid_size=grid_size, method=method, coded=coded,
+    ))  # fmt: skip
+
+
+def _check_options(segments, confidence, n_draws, weights, se, method) -> None:
+    """Refuse options :func:`effects` cannot use, with what was expected."""
     if not 0 < confidence < 1:
         raise TopicsError(f"confidence must be between 0 and 1 (got {confidence})")
     if n_draws < 2:
@@ -417,14 +510,10 @@ def effects(
         raise TopicsError(
             f"weights={weights!r}, se={se!r}: expected document|paragraph, model|robust"
         )
+    if method not in METHODS:
+        raise TopicsError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
     if not isinstance(segments, pd.DataFrame) or "doc_id" not in segments.columns:
         raise TopicsError("segments must be a DataFrame with a 'doc_id' column")
-    segments = segments.reset_index(drop=True)
-    tables = _fit_formula(
-        segments, formula, kind, probs, n_draws=n_draws, confidence=confidence,
-        random_state=random_state, weights=weights, se=se, min_df=min_df, grid_size=grid_size,
-    )  # fmt: skip
-    return EffectsResult(*tables)
 
 
 def effects_tables(
@@ -516,6 +605,7 @@ def write_effects(
     run_dir = Path(run_dir)
     result = Result.load(run_dir)
     segments, probs = result.modelled_segments()
+    options["coded"] = run_coded(result, probs, options.get("coded"), options.get("method", "em"))
     seed = result.config.get("seed", 0) if random_state is None else random_state
     has_themes = "theme" in segments and segments["theme"].fillna("").astype(str).ne("").any()
     new: dict[str, EffectsResult] = {}
@@ -536,6 +626,59 @@ def write_effects(
 
         write_report(run_dir)
     return {kind: r.effects for kind, r in new.items()}
+
+
+def enough_coded(coded: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A run's own coded paragraphs (``segment_id``, ``code``) if enough have a theme to
+    calibrate the probabilities (:data:`topics._effects_design.MIN_CODED`), else None with
+    a warning: a run's few-shot sheet may be too small, which must not stop its effects.
+    """
+    if coded is None or not len(coded):
+        return None
+    themed = coded["code"].astype(str).str.strip().str.lower().ne("none").sum()
+    if themed < _m.MIN_CODED:
+        warnings.warn(
+            f"the run's {len(coded)} coded paragraphs ({themed} with a theme) are too few to "
+            f"calibrate the theme probabilities (at least {_m.MIN_CODED}); effects use the "
+            "probabilities as they are",
+            stacklevel=3,
+        )
+        return None
+    return coded[["segment_id", "code"]]
+
+
+def run_coded(result, probs, coded=None, method: str = "em") -> pd.DataFrame | None:
+    """The coded paragraphs that calibrate a saved run's theme probabilities.
+
+    Parameters
+    ----------
+    result : topics.result.Result
+    probs : pandas.DataFrame or None
+        The run's theme probabilities (their columns are the theme names).
+    coded : str, pathlib.Path or pandas.DataFrame, optional
+        A coded sheet (read with :func:`topics.coding.read_codes`, first coder) or a table
+        with ``segment_id`` and ``code``; default the run's own ``coded.csv`` (``--coded``).
+    method : str
+        Only ``"em"`` uses coded paragraphs.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``segment_id`` and ``code``.
+    """
+    if method != "em":
+        return None
+    if coded is None:
+        return enough_coded(result.coded)
+    if isinstance(coded, pd.DataFrame):
+        return coded
+    from topics.coding import read_codes
+
+    names = [c for c in probs.columns if c != "segment_id"] if probs is not None else []
+    if not names and "theme" in result.segments:
+        names = sorted(set(result.segments["theme"].fillna("").astype(str)) - {""})
+    ids = result.segments["segment_id"].astype(str).tolist()
+    return read_codes(coded, names, segment_ids=ids, coders=["code"])[["segment_id", "code"]]
 
 
 # --------------------------------------------------------------------------- over time

@@ -154,7 +154,8 @@ def run(
         prevalence, differences = _compare(cfg, segments.iloc[idx])
     theme_probs = _theme_probs(themed, segments, idx)
     t = time.perf_counter()
-    effect_tables, by_year = _effects_step(cfg, segments.iloc[idx], theme_probs, caught)
+    coded = None if themed is None else themed.coded
+    effect_tables, by_year = _effects_step(cfg, segments.iloc[idx], theme_probs, coded, caught)
     if cfg.effects.formulas or by_year is not None:
         timings["effects_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t_all
@@ -521,7 +522,7 @@ def _theme_probs(themed: _Themed | None, segments: pd.DataFrame, idx: np.ndarray
     return probs
 
 
-def _effects_step(cfg: RunConfig, modelled: pd.DataFrame, theme_probs, caught: list[str]):
+def _effects_step(cfg: RunConfig, modelled: pd.DataFrame, theme_probs, coded, caught: list[str]):
     """Effects of the configured formulas and prevalence per year; refusals become warnings."""
     from topics import effects as eff
 
@@ -538,6 +539,8 @@ def _effects_step(cfg: RunConfig, modelled: pd.DataFrame, theme_probs, caught: l
                 on_error="warn",
                 n_draws=cfg.effects.n_draws,
                 se=cfg.effects.se,
+                method=cfg.effects.method,
+                coded=eff.enough_coded(coded) if cfg.effects.method == "em" else None,
                 confidence=cfg.compare.confidence,
                 random_state=cfg.seed,
             )
@@ -546,6 +549,28 @@ def _effects_step(cfg: RunConfig, modelled: pd.DataFrame, theme_probs, caught: l
                 seg, random_state=cfg.seed, confidence=cfg.compare.confidence
             )
     return tables, by_year
+
+
+def _effects_manifest(cfg: RunConfig, themed) -> dict:
+    """How the effects handled noisy theme assignments (see :mod:`topics.effects`)."""
+    from topics._effects_design import MIN_CODED
+
+    coded = None if themed is None else themed.coded
+    n_coded = 0 if coded is None else int(coded["code"].astype(str).str.lower().ne("none").sum())
+    n_coded = n_coded if n_coded >= MIN_CODED else 0  # too few: not used (a warning says so)
+    if cfg.effects.method == "composition":
+        how = "themes drawn from their probabilities (method of composition)"
+    elif n_coded:
+        how = (
+            "themes drawn from their posterior under a covariate-dependent document prior; "
+            f"probabilities recalibrated on {n_coded} coded paragraphs"
+        )
+    else:
+        how = (
+            "themes drawn from their posterior under a covariate-dependent document prior; "
+            "probabilities taken as calibrated corpus-wide (no coded paragraphs)"
+        )
+    return {"method": cfg.effects.method, "n_coded_with_theme": n_coded, "assignment_noise": how}
 
 
 def _manifest(cfg, ingested, idx, languages, emb: _Embedded, fitted, themed, caught, timings):
@@ -568,6 +593,8 @@ def _manifest(cfg, ingested, idx, languages, emb: _Embedded, fitted, themed, cau
     }
     if themed is not None and themed.coded_info is not None:
         manifest["themes"] = themed.coded_info
+    if cfg.effects.formulas:
+        manifest["effects"] = _effects_manifest(cfg, themed)
     manifest["warnings"] = caught
     manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}
     manifest["versions"] = _io.package_versions()

@@ -382,8 +382,9 @@ class Result:
         """Covariate effects on topic or theme prevalence (see :func:`topics.effects.effects`).
 
         Uses the modelled segments and, for themes, the saved theme probabilities (method of
-        composition). Nothing is stored on the result; ``topics effects RUN`` writes the
-        tables into a run folder.
+        composition), corrected for noisy assignments by default (``method="em"``, calibrated
+        on the run's coded paragraphs when it has them; ``coded=`` another sheet). Nothing is
+        stored on the result; ``topics effects RUN`` writes the tables into a run folder.
 
         Parameters
         ----------
@@ -392,7 +393,8 @@ class Result:
         kind : {"theme", "topic"}, default "theme"
         **options
             Passed to :func:`topics.effects.effects` (``n_draws``, ``confidence``,
-            ``random_state`` (default: the run's seed), ``se``, ``weights``, ``min_df``).
+            ``random_state`` (default: the run's seed), ``se``, ``weights``, ``min_df``,
+            ``method``, ``coded``).
 
         Returns
         -------
@@ -408,6 +410,9 @@ class Result:
 
         segments, probs = self.modelled_segments()
         options.setdefault("random_state", self.config.get("seed", 0))
+        options["coded"] = eff.run_coded(
+            self, probs, options.get("coded"), options.get("method", "em")
+        )
         return eff.effects(segments, formula, kind=kind, probs=probs if kind == "theme" else None,
                            **options)  # fmt: skip
 
