@@ -58,6 +58,27 @@ def test_export_rejects_bad_arguments(tmp_path):
     assert not (run_dir / "figures").exists()
 
 
+def test_failed_export_leaves_no_half_written_figures(tmp_path, monkeypatch):
+    """A crash half-way (after the first file) keeps nothing: figures/ is untouched and the
+    staging folder is gone."""
+    import plotly.io as pio
+
+    _, run_dir = make_result(tmp_path)
+    (run_dir / "figures").mkdir()
+    (run_dir / "figures" / "old.svg").write_text("<svg/>", "utf-8")
+
+    def half_way(figs, paths, **kwargs):
+        paths[0].write_bytes(b"partial")
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(pio, "write_images", half_way)
+    monkeypatch.setattr(export, "find_browser", lambda: "/nonexistent/chromium")
+    with pytest.raises(RuntimeError, match="renderer crashed"):
+        export.export_figures(run_dir, formats=("svg",))
+    assert sorted(p.name for p in (run_dir / "figures").iterdir()) == ["old.svg"]
+    assert not [p for p in run_dir.iterdir() if p.name.startswith(".figures-")]
+
+
 def test_find_browser_messages(monkeypatch, tmp_path):
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-browser"))
     with pytest.raises(TopicsError, match="apt-get install chromium"):

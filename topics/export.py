@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -140,24 +141,36 @@ def export_figures(
         raise TopicsError(f"{run_dir}: no figure can be drawn (no modelled segments?)")
     browser = find_browser()
     out_dir = run_dir / "figures"
-    out_dir.mkdir(exist_ok=True)
+    # Written to a staging folder first and moved into figures/ only when every file is
+    # there: a failed export (no browser, a crash half-way) leaves no half-written figures.
+    stage = Path(tempfile.mkdtemp(prefix=".figures-", dir=run_dir))
     batch, paths, scales, widths, heights = [], [], [], [], []
     for name, fig in figs.items():
         for fmt in formats:
             batch.append(fig)
-            paths.append(out_dir / f"{name}.{fmt}")
+            paths.append(stage / f"{name}.{fmt}")
             scales.append(scale if fmt == "png" else 1.0)
             # kaleido ignores the layout size unless it is passed explicitly
             widths.append(fig.layout.width)
             heights.append(fig.layout.height)
     import plotly.io as pio
 
-    with _browser_env(browser):
-        try:
-            # One browser session for all figures (kaleido 1.x starts a browser per call).
-            pio.write_images(batch, paths, scale=scales, width=widths, height=heights)
-        except Exception as exc:
-            if "browser" in str(exc).lower() or "chrome" in str(exc).lower():
-                raise TopicsError(f"figure export failed ({exc}); {_INSTALL_HINT}") from exc
-            raise
-    return paths
+    try:
+        with _browser_env(browser):
+            try:
+                # One browser session for all figures (kaleido 1.x starts a browser per call).
+                pio.write_images(batch, paths, scale=scales, width=widths, height=heights)
+            except Exception as exc:
+                if "browser" in str(exc).lower() or "chrome" in str(exc).lower():
+                    raise TopicsError(f"figure export failed ({exc}); {_INSTALL_HINT}") from exc
+                raise
+        missing = [p.name for p in paths if not p.is_file()]
+        if missing:
+            raise TopicsError(f"figure export wrote no file for {missing}; nothing was kept")
+        out_dir.mkdir(exist_ok=True)
+        final = []
+        for path in paths:
+            final.append(path.replace(out_dir / path.name))
+        return final
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
