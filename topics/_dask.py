@@ -75,6 +75,8 @@ def connect(scheduler: Any) -> Iterator[Any]:
     distributed.Client
     """
     distributed = _import_distributed()
+    import dask
+
     if isinstance(scheduler, distributed.Client):
         yield scheduler
         return
@@ -94,7 +96,13 @@ def connect(scheduler: Any) -> Iterator[Any]:
         # OMP_NUM_THREADS=2 would give every worker 2 threads (N x 2 on N cores): set them
         # here. The environment is put back afterwards, so libraries loaded later here still
         # use every core.
-        with _restore_env(dict(os.environ)):
+        # Dask also gives its workers MALLOC_TRIM_THRESHOLD_=65536, which fixes glibc's
+        # thresholds: every large temporary array is then a fresh mmap, and the numpy engine
+        # spent ~20% more CPU in page faults (experiments/RESULTS.md). These workers only
+        # embed and then end, so glibc's own adaptive thresholds are kept (a value set by the
+        # user in this environment is still passed on).
+        no_trim = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+        with _restore_env(dict(os.environ)), dask.config.set(no_trim):
             os.environ.update(WORKER_THREAD_ENV)
             try:
                 cluster = distributed.LocalCluster(
