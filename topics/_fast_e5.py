@@ -274,10 +274,19 @@ class FastE5:
         x = _dequantise(self._word[tok].reshape(-1), L, H) + self._pos_type[:L]
         add_layernorm(x, np.zeros_like(x), *self._eln, eps)
         scale = np.float32(1.0) / np.sqrt(np.float32(hd))
+        # One set of buffers for all layers: few, large allocations (in a Dask worker, whose
+        # malloc returns freed memory at once, every new temporary costs page faults).
+        f32 = np.float32
+        xq, qkv, ctx, out_h = (np.empty((L, n), f32) for n in (H, 3 * H, H, H))
+        mid, midq, s = (
+            np.empty((L, self.FF), f32),
+            np.empty((L, self.FF), f32),
+            np.empty((NH, L, L), f32),
+        )
         for ly in self._layers:
-            qkv = quantise(x) @ ly["qkv"]
+            quantise(x, xq)
+            np.matmul(xq, ly["qkv"], out=qkv)
             qkv += ly["qkv_b"]
-            s = np.empty((NH, L, L), dtype=np.float32)
             for h in range(NH):  # 2-D products: BLAS, no strided stacks
                 q = qkv[:, h * hd : (h + 1) * hd]
                 np.matmul(q, qkv[:, H + h * hd : H + (h + 1) * hd].T, out=s[h])
@@ -285,21 +294,23 @@ class FastE5:
             s -= s.max(axis=2, keepdims=True)
             np.exp(s, out=s)
             s *= np.float32(1.0) / s.sum(axis=2, keepdims=True)
-            ctx = np.empty((L, H), dtype=np.float32)
             for h in range(NH):
                 np.matmul(
                     s[h],
                     qkv[:, 2 * H + h * hd : 2 * H + (h + 1) * hd],
                     out=ctx[:, h * hd : (h + 1) * hd],
                 )
-            ao = quantise(ctx) @ ly["ao"]
-            ao += ly["ao_b"]
-            add_layernorm(x, ao, *ly["aln"], eps)
-            mid = quantise(x) @ ly["fi"]
+            quantise(ctx, xq)
+            np.matmul(xq, ly["ao"], out=out_h)
+            out_h += ly["ao_b"]
+            add_layernorm(x, out_h, *ly["aln"], eps)
+            quantise(x, xq)
+            np.matmul(xq, ly["fi"], out=mid)
             mid += ly["fi_b"]
-            fo = gelu_quantise(mid) @ ly["fo"]
-            fo += ly["fo_b"]
-            add_layernorm(x, fo, *ly["oln"], eps)
+            gelu_quantise(mid, midq)
+            np.matmul(midq, ly["fo"], out=out_h)
+            out_h += ly["fo_b"]
+            add_layernorm(x, out_h, *ly["oln"], eps)
         return x.mean(axis=0, dtype=np.float32)
 
     def embed_one(self, text: str, is_query: bool = False) -> np.ndarray:

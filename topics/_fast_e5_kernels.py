@@ -49,9 +49,8 @@ def _quantise_row(x, out):  # pragma: no cover - compiled
 
 
 @numba.njit(fastmath=_EXACT, error_model="numpy", cache=True, nogil=True)
-def quantise(x):  # pragma: no cover - compiled
+def quantise(x, out):  # pragma: no cover - compiled
     """Activations (L, n) rounded to int8 per block of 32 (``quantize_acts``), as float32."""
-    out = np.empty_like(x)
     for t in range(x.shape[0]):
         _quantise_row(x[t], out[t])
     return out
@@ -77,9 +76,8 @@ def _gelu_row(x, out):  # pragma: no cover - compiled
 
 
 @numba.njit(fastmath=_EXACT, error_model="numpy", cache=True, nogil=True)
-def gelu_quantise(x):  # pragma: no cover - compiled
-    """GELU (erf form) of (L, n), then :func:`quantise`."""
-    out = np.empty_like(x)
+def gelu_quantise(x, out):  # pragma: no cover - compiled
+    """GELU (erf form) of (L, n), then :func:`quantise`, into ``out``."""
     row = np.empty(x.shape[1], dtype=x.dtype)  # not in place: aliasing stops vectorising
     for t in range(x.shape[0]):
         _gelu_row(x[t], row)
