@@ -79,13 +79,26 @@ def test_killed_worker_loses_nothing(client, backend, reference):
     assert killed["pid"] not in client.run(os.getpid).values()
 
 
-def test_local_cluster_leaves_this_process_environment_alone(monkeypatch):
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+def _worker_threads():
+    from threadpoolctl import threadpool_info
+
+    blas = {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+    return os.environ.get("OMP_NUM_THREADS"), blas, os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+@pytest.mark.parametrize("omp_here", [None, "2"])
+def test_local_workers_run_one_thread_and_leave_this_environment_alone(monkeypatch, omp_here):
+    if omp_here is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:  # a value set here must not leak into the workers (it would oversubscribe cores)
+        monkeypatch.setenv("OMP_NUM_THREADS", omp_here)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     before = dict(os.environ)
     with connect("local:1") as client:
         assert len(client.scheduler_info()["workers"]) == 1
-        # the worker itself runs one thread (Dask's nanny sets it before spawning)
-        assert client.run(os.environ.get, "OMP_NUM_THREADS").popitem()[1] == "1"
+        omp, blas, trim = client.run(_worker_threads).popitem()[1]
+        assert omp == "1" and blas <= {1}
+        assert trim is None  # Dask's 65536 makes every large temporary array a fresh mmap
     assert dict(os.environ) == before
 
 

