@@ -139,10 +139,20 @@ def export_figures(
         figs = {k: v for k, v in figs.items() if k in names}
     if not figs:
         raise TopicsError(f"{run_dir}: no figure can be drawn (no modelled segments?)")
+    return _write_all(figs, formats, scale, run_dir)
+
+
+def _write_all(figs: dict, formats: Sequence[str], scale: float, run_dir: Path) -> list[Path]:
+    """Write every figure in every format to ``run_dir/figures`` in one browser session.
+
+    The files are written to a staging folder first and moved into ``figures/`` only when
+    every one exists: a failed export (no browser, a crash half-way) leaves no half-written
+    figures.
+    """
+    import plotly.io as pio
+
     browser = find_browser()
     out_dir = run_dir / "figures"
-    # Written to a staging folder first and moved into figures/ only when every file is
-    # there: a failed export (no browser, a crash half-way) leaves no half-written figures.
     stage = Path(tempfile.mkdtemp(prefix=".figures-", dir=run_dir))
     batch, paths, scales, widths, heights = [], [], [], [], []
     for name, fig in figs.items():
@@ -153,8 +163,6 @@ def export_figures(
             # kaleido ignores the layout size unless it is passed explicitly
             widths.append(fig.layout.width)
             heights.append(fig.layout.height)
-    import plotly.io as pio
-
     try:
         with _browser_env(browser):
             try:
