@@ -15,7 +15,7 @@ import pandas as pd
 
 from topics import _io
 from topics.clean import clean_document
-from topics.corpus import LoadedCorpus, corpus_sha256, load_corpus
+from topics.corpus import PARAGRAPH_SEPARATOR, LoadedCorpus, corpus_sha256, load_corpus
 from topics.langid import detect_language
 from topics.schema import MODEL_COLUMNS, SEGMENT_COLUMNS
 from topics.segment import Segment, segment_document
@@ -66,7 +66,9 @@ def segments_from_corpus(
     split : bool, default True
         False keeps every document as one ``body`` segment with its text exactly as given
         (neither cleaned nor split), so that the i-th document is the i-th segment: for
-        embeddings computed outside ``topics``, one per document.
+        embeddings computed outside ``topics``, one per document. A document with
+        :attr:`~topics.corpus.Document.paragraphs` (a paragraph table's) is always segmented
+        into exactly those paragraphs, as given: one ``body`` segment each, in order.
 
     Returns
     -------
@@ -82,7 +84,7 @@ def segments_from_corpus(
     reserved = set(SEGMENT_COLUMNS) | set(MODEL_COLUMNS)
     rename = {c: (f"doc_{c}" if c in reserved else c) for c in corpus.metadata_columns}
     for doc in tqdm(corpus.documents, desc="ingest", unit="doc", disable=not progress):
-        cleaned, segments = _segment(doc.text, split, max_chars=max_chars, min_chars=min_chars)
+        cleaned, segments = _segment(doc, split, max_chars=max_chars, min_chars=min_chars)
         rows.extend(_segment_rows(doc, segments, rename))
         doc_rows.append(
             {
@@ -109,16 +111,32 @@ def segments_from_corpus(
     return IngestResult(segments=segments_df, documents=documents_df, manifest=manifest)
 
 
-def _segment(
-    text: str, split: bool, *, max_chars: int, min_chars: int
-) -> tuple[str, list[Segment]]:
-    """A document's cleaned text and its segments (the text as one segment without ``split``)."""
+def _segment(doc, split: bool, *, max_chars: int, min_chars: int) -> tuple[str, list[Segment]]:
+    """A document's cleaned text and its segments: its paragraphs as given when it has them,
+    else its text as one segment without ``split``, else its segmented cleaned text.
+    """
+    text = doc.text
+    if doc.paragraphs is not None:
+        return text, _paragraph_segments(doc.paragraphs)
     if not split:
         return text, [Segment(1, "body", detect_language(text), text, 0, len(text))]
     cleaned = clean_document(text)
     return cleaned, segment_document(
         cleaned, detect_language, max_chars=max_chars, min_chars=min_chars
     )
+
+
+def _paragraph_segments(paragraphs: list[str]) -> list[Segment]:
+    """One ``body`` segment per paragraph, with its offsets in the paragraphs joined by
+    :data:`topics.corpus.PARAGRAPH_SEPARATOR` (the document's ``text``).
+    """
+    out = []
+    start = 0
+    for para in paragraphs:
+        end = start + len(para)
+        out.append(Segment(1, "body", detect_language(para), para, start, end))
+        start = end + len(PARAGRAPH_SEPARATOR)
+    return out
 
 
 def _segment_rows(doc, segments: list[Segment], rename: dict[str, str]) -> list[dict]:
