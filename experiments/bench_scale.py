@@ -22,10 +22,20 @@ fits the topic stage on every paragraph (``fit_sample = 0``) for the AMI compari
 sampled path; ``--noise`` refits the topic stage on embeddings with Gaussian noise of
 relative norm 1e-3 and reports the ARI against the unperturbed topics.
 
+``--pipeline`` times the real run instead, end to end: the same corpus as a paragraph table
+(``doc_id`` repeated over a document's paragraphs, ``focus``, ``year``) goes through
+``topics.run(table, embeddings=..., themes="experiments/codebook.toml", by="focus")`` and
+``result.save(folder)`` (every table, the embeddings, the model, the HTML report), one
+subprocess per size. Printed per size: the manifest's seconds per stage (ingest, themes,
+topics, compare), the save split into tables and report, CPU seconds, peak RSS (of the run's
+process, and of it with its worker processes, summed and sampled every 0.5 s), the run
+folder's and the report's size, and the AMI of the run's topics against the planted ones.
+
 Usage::
 
     python experiments/bench_scale.py --n 10000 50000 200000 1000000 [--exact 10000]
         [--noise 50000] [--topics 20]
+    python experiments/bench_scale.py --pipeline --n 10000 200000 1000000 [--keep DIR]
 """
 
 from __future__ import annotations
@@ -231,6 +241,156 @@ def one(n: int, k: int, exact: bool, noise: bool) -> dict:
     return out
 
 
+def paragraph_table(d: dict) -> pd.DataFrame:
+    """The corpus of :func:`build` as a paragraph table (one row per paragraph, in order)."""
+    return pd.DataFrame(
+        {
+            "doc_id": [f"d{x:06d}" for x in d["doc"]],
+            "text": d["texts"],
+            "focus": d["focus"],
+            "year": d["year"],
+        }
+    )
+
+
+def _run_polled(cmd: list[str]) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``cmd``; also return the peak of the summed RSS (GB) of it and its descendants
+    (the members' worker processes), sampled every 0.5 s."""
+    import threading
+
+    import psutil
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+
+    def poll() -> None:
+        root = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            total = 0
+            try:
+                for p in [root, *root.children(recursive=True)]:
+                    total += p.memory_info().rss
+            except psutil.Error:
+                pass
+            peak[0] = max(peak[0], total / 1024**3)
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    stdout, stderr = proc.communicate()
+    thread.join()
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr), peak[0]
+
+
+def one_pipeline(n: int, k: int, keep: str | None) -> dict:
+    """``topics.run`` and ``Result.save`` on a paragraph table of ``n`` paragraphs."""
+    import shutil
+    import tempfile
+
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    import topics
+    from topics.report import write_report
+
+    out: dict = {"n": n}
+    t = time.perf_counter()
+    d = build(n, k)
+    table = paragraph_table(d)
+    vectors, planted = d["vectors"], d["topic"]
+    del d
+    out["build_s"] = time.perf_counter() - t
+    out["docs"] = int(table["doc_id"].nunique())
+    out["rss_after_build_gb"] = _rss_gb()
+
+    t, cpu = time.perf_counter(), _cpu_times()
+    codebook = ROOT / "experiments" / "codebook.toml"
+    result = topics.run(table, embeddings=vectors, themes=codebook, by="focus")
+    out["run_s"] = time.perf_counter() - t
+    out["run_cpu_s"] = _cpu_since(cpu)
+    out["rss_after_run_gb"] = _rss_gb()
+    for key, value in result.manifest["timings"].items():
+        out[key] = value
+    seg = result.segments
+    out["n_topics"] = int((result.topics["topic"] >= 0).sum())
+    out["outliers"] = float((seg["topic"] < 0).mean())
+    out["ami"] = float(adjusted_mutual_info_score(planted, seg["topic"].astype(int)))
+    out["result_docs"] = int(len(result.documents))
+    out["prevalence_rows"] = int(len(result.prevalence))
+    del table, vectors, seg
+
+    base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    folder = base / f"run{n}"
+    shutil.rmtree(folder, ignore_errors=True)
+    t, cpu = time.perf_counter(), _cpu_times()
+    result.save(folder, report=False)
+    out["save_tables_s"] = time.perf_counter() - t
+    out["save_tables_cpu_s"] = _cpu_since(cpu)
+    out["rss_after_tables_gb"] = _rss_gb()
+    t, cpu = time.perf_counter(), _cpu_times()
+    write_report(folder)  # what result.save(folder) does after the tables
+    out["report_s"] = time.perf_counter() - t
+    out["report_cpu_s"] = _cpu_since(cpu)
+    out["report_mb"] = (folder / "report.html").stat().st_size / 1e6
+    out["folder_mb"] = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+    out["peak_rss_gb"] = _rss_gb()
+    out["end_to_end_s"] = out["run_s"] + out["save_tables_s"] + out["report_s"]
+    out["end_to_end_cpu_s"] = out["run_cpu_s"] + out["save_tables_cpu_s"] + out["report_cpu_s"]
+    if not keep:
+        shutil.rmtree(base, ignore_errors=True)
+    return out
+
+
+PIPELINE_COLUMNS = [
+    "n", "docs", "ingest_s", "themes_s", "topics_s", "compare_s", "run_s", "save_tables_s",
+    "report_s", "end_to_end_s", "end_to_end_cpu_s", "peak_rss_gb", "tree_peak_rss_gb", "report_mb",
+    "folder_mb", "n_topics", "outliers", "ami", "load",
+]  # fmt: skip
+
+
+def _load() -> str:
+    import os
+
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def main_pipeline(args: argparse.Namespace) -> None:
+    """``--pipeline``: :func:`one_pipeline` per size, each in a subprocess."""
+    if args.one:
+        print("RESULT " + json.dumps(one_pipeline(args.one, args.topics, args.keep)), flush=True)
+        return
+    rows = []
+    for n in args.n:
+        cmd = [
+            sys.executable,
+            __file__,
+            "--pipeline",
+            "--one",
+            str(n),
+            "--topics",
+            str(args.topics),
+        ]
+        cmd += ["--keep", args.keep] if args.keep else []
+        t, load = time.perf_counter(), _load()
+        proc, tree_peak = _run_polled(cmd)
+        line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+        if proc.returncode or not line:
+            print(f"n={n}: failed (exit {proc.returncode})\n{proc.stderr[-3000:]}", flush=True)
+            continue
+        res = json.loads(line[0][7:])
+        res["wall_s"] = time.perf_counter() - t
+        res["tree_peak_rss_gb"] = tree_peak
+        res["load"] = f"{load} -> {_load()}"
+        rows.append(res)
+        print(json.dumps(res), flush=True)
+    if rows:
+        table = pd.DataFrame(rows).reindex(columns=PIPELINE_COLUMNS)
+        table = table.round(3).astype(object).where(table.notna(), "")
+        print("| " + " | ".join(PIPELINE_COLUMNS) + " |")
+        print("|" + "---|" * len(PIPELINE_COLUMNS))
+        for row in table.itertuples(index=False):
+            print("| " + " | ".join(str(x) for x in row) + " |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, nargs="+", default=[10_000, 50_000])
@@ -238,7 +398,11 @@ def main() -> None:
     ap.add_argument("--exact", type=int, nargs="*", default=[], help="sizes to also fit exactly")
     ap.add_argument("--noise", type=int, nargs="*", default=[], help="sizes to refit with noise")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--pipeline", action="store_true", help="time topics.run + Result.save")
+    ap.add_argument("--keep", help="with --pipeline: keep the run folders in this folder")
     args = ap.parse_args()
+    if args.pipeline:
+        return main_pipeline(args)
     if args.one:
         res = one(args.one, args.topics, args.one in args.exact, args.one in args.noise)
         print("RESULT " + json.dumps(res), flush=True)
