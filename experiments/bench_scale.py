@@ -26,7 +26,8 @@ relative norm 1e-3 and reports the ARI against the unperturbed topics.
 (``doc_id`` repeated over a document's paragraphs, ``focus``, ``year``) goes through
 ``topics.run(table, embeddings=..., themes="experiments/codebook.toml", by="focus")`` and
 ``result.save(folder)`` (every table, the embeddings, the model, the HTML report), one
-subprocess per size. Printed per size: the manifest's seconds per stage (ingest, themes,
+subprocess per size (the inputs are built in another and read from disk, so the build's
+memory is not counted). Printed per size: the manifest's seconds per stage (ingest, themes,
 topics, compare), the save split into tables and report, CPU seconds, peak RSS (of the run's
 process, and of it with its worker processes, summed and sampled every 0.5 s), the run
 folder's and the report's size, and the AMI of the run's topics against the planted ones.
@@ -36,6 +37,7 @@ Usage::
     python experiments/bench_scale.py --n 10000 50000 200000 1000000 [--exact 10000]
         [--noise 50000] [--topics 20]
     python experiments/bench_scale.py --pipeline --n 10000 200000 1000000 [--keep DIR]
+        [--set guided=false]
 """
 
 from __future__ import annotations
@@ -282,29 +284,33 @@ def _run_polled(cmd: list[str]) -> tuple[subprocess.CompletedProcess, float]:
     return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr), peak[0]
 
 
-def one_pipeline(n: int, k: int, keep: str | None) -> dict:
-    """``topics.run`` and ``Result.save`` on a paragraph table of ``n`` paragraphs."""
-    import shutil
-    import tempfile
+def build_inputs(n: int, k: int, work: Path) -> None:
+    """Write the paragraph table (with ``planted``) and the embeddings of :func:`build`."""
+    d = build(n, k)
+    table = paragraph_table(d)
+    table["planted"] = d["topic"]
+    table.to_parquet(work / f"input{n}.parquet", index=False)
+    np.save(work / f"input{n}.npy", d["vectors"].astype(np.float16))  # exact: float16 already
 
+
+def one_pipeline(n: int, work: Path, settings: dict) -> dict:
+    """``topics.run`` and ``Result.save`` on the paragraph table of ``n`` paragraphs that
+    :func:`build_inputs` wrote into ``work`` (so the build's memory is not this process's)."""
     from sklearn.metrics import adjusted_mutual_info_score
 
     import topics
     from topics.report import write_report
 
-    out: dict = {"n": n}
-    t = time.perf_counter()
-    d = build(n, k)
-    table = paragraph_table(d)
-    vectors, planted = d["vectors"], d["topic"]
-    del d
-    out["build_s"] = time.perf_counter() - t
+    out: dict = {"n": n, "settings": settings}
+    table = pd.read_parquet(work / f"input{n}.parquet")
+    planted = table.pop("planted").to_numpy()
+    vectors = np.load(work / f"input{n}.npy").astype(np.float32)
     out["docs"] = int(table["doc_id"].nunique())
-    out["rss_after_build_gb"] = _rss_gb()
+    out["rss_inputs_gb"] = _rss_gb()
 
     t, cpu = time.perf_counter(), _cpu_times()
     codebook = ROOT / "experiments" / "codebook.toml"
-    result = topics.run(table, embeddings=vectors, themes=codebook, by="focus")
+    result = topics.run(table, embeddings=vectors, themes=codebook, by="focus", **settings)
     out["run_s"] = time.perf_counter() - t
     out["run_cpu_s"] = _cpu_since(cpu)
     out["rss_after_run_gb"] = _rss_gb()
@@ -318,11 +324,9 @@ def one_pipeline(n: int, k: int, keep: str | None) -> dict:
     out["prevalence_rows"] = int(len(result.prevalence))
     del table, vectors, seg
 
-    base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="bench-scale-"))
-    folder = base / f"run{n}"
-    shutil.rmtree(folder, ignore_errors=True)
+    folder = work / f"run{n}"
     t, cpu = time.perf_counter(), _cpu_times()
-    result.save(folder, report=False)
+    result.save(folder, report=False, overwrite=True)
     out["save_tables_s"] = time.perf_counter() - t
     out["save_tables_cpu_s"] = _cpu_since(cpu)
     out["rss_after_tables_gb"] = _rss_gb()
@@ -335,8 +339,6 @@ def one_pipeline(n: int, k: int, keep: str | None) -> dict:
     out["peak_rss_gb"] = _rss_gb()
     out["end_to_end_s"] = out["run_s"] + out["save_tables_s"] + out["report_s"]
     out["end_to_end_cpu_s"] = out["run_cpu_s"] + out["save_tables_cpu_s"] + out["report_cpu_s"]
-    if not keep:
-        shutil.rmtree(base, ignore_errors=True)
     return out
 
 
@@ -353,23 +355,42 @@ def _load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def _settings(items: list[str]) -> dict:
+    """``--set KEY=VALUE`` items as topics.run settings (JSON values, else strings)."""
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
 def main_pipeline(args: argparse.Namespace) -> None:
-    """``--pipeline``: :func:`one_pipeline` per size, each in a subprocess."""
-    if args.one:
-        print("RESULT " + json.dumps(one_pipeline(args.one, args.topics, args.keep)), flush=True)
+    """``--pipeline``: per size, build the inputs in one subprocess and time
+    :func:`one_pipeline` in another."""
+    import shutil
+    import tempfile
+
+    if args.build:
+        build_inputs(args.build, args.topics, Path(args.keep))
         return
+    if args.one:
+        res = one_pipeline(args.one, Path(args.keep), _settings(args.set))
+        print("RESULT " + json.dumps(res), flush=True)
+        return
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in args.n:
-        cmd = [
-            sys.executable,
-            __file__,
-            "--pipeline",
-            "--one",
-            str(n),
-            "--topics",
-            str(args.topics),
-        ]
-        cmd += ["--keep", args.keep] if args.keep else []
+        base = [sys.executable, __file__, "--pipeline", "--topics", str(args.topics)]
+        base += ["--keep", str(work)]
+        if not (work / f"input{n}.npy").exists():
+            t = time.perf_counter()
+            subprocess.run([*base, "--build", str(n)], check=True)
+            print(f"n={n}: inputs built in {time.perf_counter() - t:.0f} s", flush=True)
+        cmd = [*base, "--one", str(n), *(x for item in args.set for x in ("--set", item))]
         t, load = time.perf_counter(), _load()
         proc, tree_peak = _run_polled(cmd)
         line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
@@ -382,6 +403,8 @@ def main_pipeline(args: argparse.Namespace) -> None:
         res["load"] = f"{load} -> {_load()}"
         rows.append(res)
         print(json.dumps(res), flush=True)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
     if rows:
         table = pd.DataFrame(rows).reindex(columns=PIPELINE_COLUMNS)
         table = table.round(3).astype(object).where(table.notna(), "")
@@ -399,7 +422,10 @@ def main() -> None:
     ap.add_argument("--noise", type=int, nargs="*", default=[], help="sizes to refit with noise")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--pipeline", action="store_true", help="time topics.run + Result.save")
-    ap.add_argument("--keep", help="with --pipeline: keep the run folders in this folder")
+    ap.add_argument("--keep", help="with --pipeline: keep inputs and run folders in this folder")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="with --pipeline: a topics.run setting, e.g. guided=false")  # fmt: skip
+    ap.add_argument("--build", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.pipeline:
         return main_pipeline(args)
