@@ -29,6 +29,7 @@ __all__ = [
     "LoadedCorpus",
     "load_corpus",
     "corpus_from_frame",
+    "corpus_from_table",
     "corpus_table",
     "PARAGRAPH_SEPARATOR",
     "SUPPORTED_EXTENSIONS",
@@ -440,7 +441,16 @@ def corpus_from_frame(
     >>> c.documents[0].doc_id, c.documents[0].metadata
     ('doc00000', {'year': '2021'})
     """
-    table = corpus_table(frame, paragraphs=paragraphs)
+    return corpus_from_table(corpus_table(frame, paragraphs=paragraphs), strict=strict,
+                             paragraphs=paragraphs)  # fmt: skip
+
+
+def corpus_from_table(
+    table: pd.DataFrame, *, strict: bool = False, paragraphs: bool = False
+) -> LoadedCorpus:
+    """:func:`corpus_from_frame` of a table :func:`corpus_table` has already checked and
+    converted (a run's corpus table): the same corpus without converting it twice.
+    """
     meta_cols = [c for c in table.columns if c not in ("text", "doc_id")]
     skipped: list[dict] = []
     texts = table["text"].tolist()

@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from topics import _io
@@ -77,15 +78,17 @@ def segments_from_corpus(
     from tqdm.auto import tqdm
 
     t0 = time.perf_counter()
-    rows: list[dict] = []
     doc_rows: list[dict] = []
     # A metadata column named like a segment column (e.g. the document's `language` beside
     # each segment's detected `language`) is kept as `doc_<name>`.
     reserved = set(SEGMENT_COLUMNS) | set(MODEL_COLUMNS)
     rename = {c: (f"doc_{c}" if c in reserved else c) for c in corpus.metadata_columns}
+    meta_cols = [rename[c] for c in corpus.metadata_columns]
+    # the segments table column by column: a dict per segment costs ~1 KB at 1M paragraphs
+    columns: dict[str, list] = {c: [] for c in [*SEGMENT_COLUMNS, *meta_cols]}
     for doc in tqdm(corpus.documents, desc="ingest", unit="doc", disable=not progress):
         cleaned, segments = _segment(doc, split, max_chars=max_chars, min_chars=min_chars)
-        rows.extend(_segment_rows(doc, segments, rename))
+        _add_segment_rows(columns, doc, segments, rename)
         doc_rows.append(
             {
                 "doc_id": doc.doc_id,
@@ -97,8 +100,10 @@ def segments_from_corpus(
                 "text": cleaned,
             }
         )
-    meta_cols = [rename[c] for c in corpus.metadata_columns]
-    segments_df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS + meta_cols)
+    if columns["doc_id"]:
+        segments_df = pd.DataFrame(columns)[SEGMENT_COLUMNS + meta_cols]
+    else:  # no segment: untyped (object) columns
+        segments_df = pd.DataFrame([], columns=SEGMENT_COLUMNS + meta_cols)
     for col in meta_cols:
         segments_df[col] = segments_df[col].fillna("")
     documents_df = pd.DataFrame(doc_rows)
@@ -139,24 +144,26 @@ def _paragraph_segments(paragraphs: list[str]) -> list[Segment]:
     return out
 
 
-def _segment_rows(doc, segments: list[Segment], rename: dict[str, str]) -> list[dict]:
-    """One row of the segments table per segment of ``doc`` (a :class:`topics.corpus.Document`)."""
-    return [
-        {
-            "doc_id": doc.doc_id,
-            "segment_id": f"{doc.doc_id}:{k:04d}",
-            "article": seg.article,
-            "section": seg.section,
-            "language": seg.language,
-            "text": seg.text,
-            "start": seg.start,
-            "end": seg.end,
-            "n_chars": seg.end - seg.start,
-            "file": doc.file,
-            **{rename[k]: v for k, v in doc.metadata.items()},
-        }
-        for k, seg in enumerate(segments)
-    ]
+def _add_segment_rows(
+    columns: dict[str, list], doc, segments: list[Segment], rename: dict[str, str]
+) -> None:
+    """Append the rows of ``doc``'s segments (``doc`` a :class:`topics.corpus.Document`) to
+    the segments table's ``columns``; a metadata value the document lacks is missing (NaN).
+    """
+    n = len(segments)
+    columns["doc_id"].extend([doc.doc_id] * n)
+    columns["segment_id"].extend(f"{doc.doc_id}:{k:04d}" for k in range(n))
+    columns["article"].extend(seg.article for seg in segments)
+    columns["section"].extend(seg.section for seg in segments)
+    columns["language"].extend(seg.language for seg in segments)
+    columns["text"].extend(seg.text for seg in segments)
+    columns["start"].extend(seg.start for seg in segments)
+    columns["end"].extend(seg.end for seg in segments)
+    columns["n_chars"].extend(seg.end - seg.start for seg in segments)
+    columns["file"].extend([doc.file] * n)
+    meta = {rename[k]: v for k, v in doc.metadata.items()}
+    for name in set(rename.values()):
+        columns[name].extend([meta.get(name, np.nan)] * n)
 
 
 def _manifest(

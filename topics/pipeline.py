@@ -187,7 +187,8 @@ def _model(cfg, segments, idx, is_frame, embeddings, saved, progress, caught, ti
     """
     from topics import embed
 
-    sub = segments.iloc[idx]
+    every = len(idx) == len(segments)  # idx is then every row in order: no copy
+    sub = segments if every else segments.iloc[idx]
     texts, languages = sub["text"].tolist(), sub["language"].tolist()
     if embeddings is not None and len(embeddings) != len(idx):
         raise TopicsError(_shape_message(embeddings, len(idx), is_frame, cfg))
@@ -243,7 +244,10 @@ def _check_embeddings(embeddings: object) -> np.ndarray:
     if (norms == 0).any():
         raise TopicsError(f"embeddings rows {np.flatnonzero(norms[:, 0] == 0)[:10].tolist()} "
                           "are all zeros")  # fmt: skip
-    return arr / norms
+    out = arr / norms
+    # rounded here, in place, as round_vectors would: one copy of a large array, not three
+    out[...] = out.astype(np.float16)
+    return out
 
 
 def _shape_message(embeddings: np.ndarray, expected: int, frame: bool, cfg: RunConfig) -> str:
@@ -297,13 +301,14 @@ def _corpus_frame(
 
 
 def _ingest(cfg: RunConfig, frame: pd.DataFrame | None, *, progress: bool):
-    from topics.corpus import corpus_from_frame, load_corpus
+    from topics.corpus import corpus_from_table, load_corpus
     from topics.ingest import segments_from_corpus
 
     per_row = frame is not None and not cfg.ingest.split
     if frame is not None:
         # one paragraph per row (precomputed embeddings): an empty row is an error
-        loaded = corpus_from_frame(frame, strict=cfg.ingest.strict or per_row, paragraphs=per_row)
+        # (frame is corpus_table's already)
+        loaded = corpus_from_table(frame, strict=cfg.ingest.strict or per_row, paragraphs=per_row)
     else:
         loaded = load_corpus(cfg.corpus, strict=cfg.ingest.strict)
     return segments_from_corpus(
@@ -365,7 +370,7 @@ def _embed(cfg, backend, seg_ids, texts, saved, given, progress, caught) -> _Emb
 
     stats: dict = {}
     why_not = saved.match(cfg.embed.model, seg_ids, texts) if saved is not None else "none given"
-    if given is not None:
+    if given is not None:  # normalised and rounded by _check_embeddings
         vectors, model_id = given, "precomputed"
         source = f"precomputed (embeddings=, {len(seg_ids)} rows)"
     elif not why_not:
@@ -382,7 +387,8 @@ def _embed(cfg, backend, seg_ids, texts, saved, given, progress, caught) -> _Emb
         )  # fmt: skip
         model_id, source = backend.model_id, "model"
     # The run models float16-rounded vectors: exactly what its folder keeps.
-    vectors = round_vectors(vectors)
+    if given is None:
+        vectors = round_vectors(vectors)
     store = SavedEmbeddings(
         model=cfg.embed.model,
         model_id=model_id,
