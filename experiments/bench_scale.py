@@ -22,10 +22,22 @@ fits the topic stage on every paragraph (``fit_sample = 0``) for the AMI compari
 sampled path; ``--noise`` refits the topic stage on embeddings with Gaussian noise of
 relative norm 1e-3 and reports the ARI against the unperturbed topics.
 
+``--pipeline`` times the real run instead, end to end: the same corpus as a paragraph table
+(``doc_id`` repeated over a document's paragraphs, ``focus``, ``year``) goes through
+``topics.run(table, embeddings=..., themes="experiments/codebook.toml", by="focus")`` and
+``result.save(folder)`` (every table, the embeddings, the model, the HTML report), one
+subprocess per size (the inputs are built in another and read from disk, so the build's
+memory is not counted). Printed per size: the manifest's seconds per stage (ingest, themes,
+topics, compare), the save split into tables and report, CPU seconds, peak RSS (of the run's
+process, and of it with its worker processes, summed and sampled every 0.5 s), the run
+folder's and the report's size, and the AMI of the run's topics against the planted ones.
+
 Usage::
 
     python experiments/bench_scale.py --n 10000 50000 200000 1000000 [--exact 10000]
         [--noise 50000] [--topics 20]
+    python experiments/bench_scale.py --pipeline --n 10000 200000 1000000 [--keep DIR]
+        [--set guided=false]
 """
 
 from __future__ import annotations
@@ -231,6 +243,177 @@ def one(n: int, k: int, exact: bool, noise: bool) -> dict:
     return out
 
 
+def paragraph_table(d: dict) -> pd.DataFrame:
+    """The corpus of :func:`build` as a paragraph table (one row per paragraph, in order)."""
+    return pd.DataFrame(
+        {
+            "doc_id": [f"d{x:06d}" for x in d["doc"]],
+            "text": d["texts"],
+            "focus": d["focus"],
+            "year": d["year"],
+        }
+    )
+
+
+def _run_polled(cmd: list[str]) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``cmd``; also return the peak of the summed RSS (GB) of it and its descendants
+    (the members' worker processes), sampled every 0.5 s."""
+    import threading
+
+    import psutil
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+
+    def poll() -> None:
+        root = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            total = 0
+            try:
+                for p in [root, *root.children(recursive=True)]:
+                    total += p.memory_info().rss
+            except psutil.Error:
+                pass
+            peak[0] = max(peak[0], total / 1024**3)
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    stdout, stderr = proc.communicate()
+    thread.join()
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr), peak[0]
+
+
+def build_inputs(n: int, k: int, work: Path) -> None:
+    """Write the paragraph table (with ``planted``) and the embeddings of :func:`build`."""
+    d = build(n, k)
+    table = paragraph_table(d)
+    table["planted"] = d["topic"]
+    table.to_parquet(work / f"input{n}.parquet", index=False)
+    np.save(work / f"input{n}.npy", d["vectors"].astype(np.float16))  # exact: float16 already
+
+
+def one_pipeline(n: int, work: Path, settings: dict) -> dict:
+    """``topics.run`` and ``Result.save`` on the paragraph table of ``n`` paragraphs that
+    :func:`build_inputs` wrote into ``work`` (so the build's memory is not this process's)."""
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    import topics
+    from topics.report import write_report
+
+    out: dict = {"n": n, "settings": settings}
+    table = pd.read_parquet(work / f"input{n}.parquet")
+    planted = table.pop("planted").to_numpy()
+    vectors = np.load(work / f"input{n}.npy").astype(np.float32)
+    out["docs"] = int(table["doc_id"].nunique())
+    out["rss_inputs_gb"] = _rss_gb()
+
+    t, cpu = time.perf_counter(), _cpu_times()
+    codebook = ROOT / "experiments" / "codebook.toml"
+    result = topics.run(table, embeddings=vectors, themes=codebook, by="focus", **settings)
+    out["run_s"] = time.perf_counter() - t
+    out["run_cpu_s"] = _cpu_since(cpu)
+    out["rss_after_run_gb"] = _rss_gb()
+    for key, value in result.manifest["timings"].items():
+        out[key] = value
+    seg = result.segments
+    out["n_topics"] = int((result.topics["topic"] >= 0).sum())
+    out["outliers"] = float((seg["topic"] < 0).mean())
+    out["ami"] = float(adjusted_mutual_info_score(planted, seg["topic"].astype(int)))
+    out["result_docs"] = int(len(result.documents))
+    out["prevalence_rows"] = int(len(result.prevalence))
+    del table, vectors, seg
+
+    folder = work / f"run{n}"
+    t, cpu = time.perf_counter(), _cpu_times()
+    result.save(folder, report=False, overwrite=True)
+    out["save_tables_s"] = time.perf_counter() - t
+    out["save_tables_cpu_s"] = _cpu_since(cpu)
+    out["rss_after_tables_gb"] = _rss_gb()
+    t, cpu = time.perf_counter(), _cpu_times()
+    write_report(folder)  # what result.save(folder) does after the tables
+    out["report_s"] = time.perf_counter() - t
+    out["report_cpu_s"] = _cpu_since(cpu)
+    out["report_mb"] = (folder / "report.html").stat().st_size / 1e6
+    out["folder_mb"] = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+    out["peak_rss_gb"] = _rss_gb()
+    out["end_to_end_s"] = out["run_s"] + out["save_tables_s"] + out["report_s"]
+    out["end_to_end_cpu_s"] = out["run_cpu_s"] + out["save_tables_cpu_s"] + out["report_cpu_s"]
+    return out
+
+
+PIPELINE_COLUMNS = [
+    "n", "docs", "ingest_s", "themes_s", "topics_s", "compare_s", "run_s", "save_tables_s",
+    "report_s", "end_to_end_s", "end_to_end_cpu_s", "peak_rss_gb", "tree_peak_rss_gb", "report_mb",
+    "folder_mb", "n_topics", "outliers", "ami", "load",
+]  # fmt: skip
+
+
+def _load() -> str:
+    import os
+
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _settings(items: list[str]) -> dict:
+    """``--set KEY=VALUE`` items as topics.run settings (JSON values, else strings)."""
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def main_pipeline(args: argparse.Namespace) -> None:
+    """``--pipeline``: per size, build the inputs in one subprocess and time
+    :func:`one_pipeline` in another."""
+    import shutil
+    import tempfile
+
+    if args.build:
+        build_inputs(args.build, args.topics, Path(args.keep))
+        return
+    if args.one:
+        res = one_pipeline(args.one, Path(args.keep), _settings(args.set))
+        print("RESULT " + json.dumps(res), flush=True)
+        return
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in args.n:
+        base = [sys.executable, __file__, "--pipeline", "--topics", str(args.topics)]
+        base += ["--keep", str(work)]
+        if not (work / f"input{n}.npy").exists():
+            t = time.perf_counter()
+            subprocess.run([*base, "--build", str(n)], check=True)
+            print(f"n={n}: inputs built in {time.perf_counter() - t:.0f} s", flush=True)
+        cmd = [*base, "--one", str(n), *(x for item in args.set for x in ("--set", item))]
+        t, load = time.perf_counter(), _load()
+        proc, tree_peak = _run_polled(cmd)
+        line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+        if proc.returncode or not line:
+            print(f"n={n}: failed (exit {proc.returncode})\n{proc.stderr[-3000:]}", flush=True)
+            continue
+        res = json.loads(line[0][7:])
+        res["wall_s"] = time.perf_counter() - t
+        res["tree_peak_rss_gb"] = tree_peak
+        res["load"] = f"{load} -> {_load()}"
+        rows.append(res)
+        print(json.dumps(res), flush=True)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    if rows:
+        table = pd.DataFrame(rows).reindex(columns=PIPELINE_COLUMNS)
+        table = table.round(3).astype(object).where(table.notna(), "")
+        print("| " + " | ".join(PIPELINE_COLUMNS) + " |")
+        print("|" + "---|" * len(PIPELINE_COLUMNS))
+        for row in table.itertuples(index=False):
+            print("| " + " | ".join(str(x) for x in row) + " |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, nargs="+", default=[10_000, 50_000])
@@ -238,7 +421,14 @@ def main() -> None:
     ap.add_argument("--exact", type=int, nargs="*", default=[], help="sizes to also fit exactly")
     ap.add_argument("--noise", type=int, nargs="*", default=[], help="sizes to refit with noise")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--pipeline", action="store_true", help="time topics.run + Result.save")
+    ap.add_argument("--keep", help="with --pipeline: keep inputs and run folders in this folder")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="with --pipeline: a topics.run setting, e.g. guided=false")  # fmt: skip
+    ap.add_argument("--build", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.pipeline:
+        return main_pipeline(args)
     if args.one:
         res = one(args.one, args.topics, args.one in args.exact, args.one in args.noise)
         print("RESULT " + json.dumps(res), flush=True)

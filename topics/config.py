@@ -23,7 +23,8 @@ class IngestConfig:
 
     ``split = false`` models every row of a DataFrame corpus as one paragraph, neither
     cleaned nor split (what ``topics.run(frame, embeddings=...)`` does: one embedding row per
-    DataFrame row); a corpus folder is always split.
+    DataFrame row); rows sharing a ``doc_id`` are then the paragraphs of one document (a
+    paragraph table, :func:`topics.corpus.corpus_table`); a corpus folder is always split.
     """
 
     strict: bool = False

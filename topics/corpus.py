@@ -29,13 +29,17 @@ __all__ = [
     "LoadedCorpus",
     "load_corpus",
     "corpus_from_frame",
+    "corpus_from_table",
     "corpus_table",
+    "PARAGRAPH_SEPARATOR",
     "SUPPORTED_EXTENSIONS",
     "corpus_sha256",
 ]
 
 SUPPORTED_EXTENSIONS = _readers.SUPPORTED_EXTENSIONS
 CORPUS_TABLE = "corpus.csv"
+#: Between the paragraphs of a paragraph table's document in its ``text``.
+PARAGRAPH_SEPARATOR = "\n\n"
 
 
 @dataclass
@@ -56,6 +60,11 @@ class Document:
         Hash of the file's bytes.
     encoding : str
         The detected text encoding, or the reader used (``docx``, ``pdf``, ``html``).
+    paragraphs : list of str or None
+        The document's paragraphs as given (rows of a paragraph table, see
+        :func:`corpus_from_frame`): they are its segments, neither cleaned nor split, and
+        ``text`` is them joined by :data:`PARAGRAPH_SEPARATOR`. None for a document whose
+        text is to be segmented.
     """
 
     doc_id: str
@@ -64,6 +73,7 @@ class Document:
     metadata: dict[str, str] = field(default_factory=dict)
     sha256: str = ""
     encoding: str = ""
+    paragraphs: list[str] | None = None
 
 
 @dataclass
@@ -297,7 +307,7 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def corpus_table(frame: pd.DataFrame) -> pd.DataFrame:
+def corpus_table(frame: pd.DataFrame, *, paragraphs: bool = False) -> pd.DataFrame:
     """A DataFrame corpus checked and in its saved form: ``doc_id``, ``text``, metadata as text.
 
     ``doc_id`` is filled in by row position where missing (``doc00000``, ...); a text that
@@ -309,6 +319,11 @@ def corpus_table(frame: pd.DataFrame) -> pd.DataFrame:
     ----------
     frame : pandas.DataFrame
         Column ``text`` (required), optional ``doc_id`` and any metadata columns.
+    paragraphs : bool, default False
+        Whether ``frame`` may be a paragraph table: rows are paragraphs, a ``doc_id``
+        repeated over the consecutive rows of one document (in reading order), document
+        metadata the same on all of a document's rows. Without it every row is a document
+        and a repeated ``doc_id`` is an error.
 
     Returns
     -------
@@ -318,7 +333,8 @@ def corpus_table(frame: pd.DataFrame) -> pd.DataFrame:
     Raises
     ------
     CorpusError
-        Not a DataFrame, no ``text`` column, or duplicate ``doc_id``.
+        Not a DataFrame, no ``text`` column, or a duplicate ``doc_id`` (a paragraph table:
+        a document's rows not consecutive, or its metadata not the same on all of them).
     """
     if not isinstance(frame, pd.DataFrame):
         raise CorpusError(f"expected a pandas DataFrame, got {type(frame).__name__}")
@@ -335,10 +351,13 @@ def corpus_table(frame: pd.DataFrame) -> pd.DataFrame:
     else:
         ids = [f"doc{i:05d}" for i in range(len(frame))]
     dup = pd.Series(ids).duplicated(keep=False)
-    if dup.any():
+    if dup.any() and not paragraphs:
         rows = ", ".join(str(i) for i in dup[dup].index[:10])
         raise CorpusError(
-            f"duplicate doc_id in the DataFrame (rows {rows}); give every row its own doc_id."
+            f"duplicate doc_id in the DataFrame (rows {rows}); give every row its own doc_id. "
+            "If the rows are paragraphs of documents (a doc_id repeated over its paragraphs, in "
+            "reading order), pass split=False (or embeddings=, which implies it): each row is "
+            "then one paragraph of its document."
         )
     table = pd.DataFrame(
         {"doc_id": ids, "text": [t if isinstance(t, str) else None for t in frame["text"]]}
@@ -346,11 +365,49 @@ def corpus_table(frame: pd.DataFrame) -> pd.DataFrame:
     for c in columns:
         if c not in ("text", "doc_id"):
             table[c] = [_cell(v) for v in frame[c]]
+    if dup.any():
+        _check_paragraph_table(table)
     return table
 
 
-def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCorpus:
-    """A corpus from a table: one document per row, its text in column ``text``.
+def _check_paragraph_table(table: pd.DataFrame) -> None:
+    """A paragraph table's documents are consecutive rows with the same metadata."""
+    ids = table["doc_id"]
+    first = ids.ne(ids.shift())  # the first row of each run of one doc_id
+    runs = ids[first]
+    if runs.duplicated().any():
+        doc = runs[runs.duplicated()].iloc[0]
+        starts = ", ".join(str(i) for i in runs.index[runs == doc][:5])
+        raise CorpusError(
+            f"doc_id {doc!r} is on rows that are not consecutive (runs starting at rows "
+            f"{starts}); a document's paragraphs must be consecutive rows in reading order. "
+            "Sort the table by doc_id keeping the order within each document, e.g. "
+            "frame.sort_values('doc_id', kind='stable'), or give the documents distinct doc_ids."
+        )
+    meta = [c for c in table.columns if c not in ("text", "doc_id")]
+    if not meta:
+        return
+    doc_no = first.cumsum().to_numpy()
+    for c in meta:
+        values = table[c]
+        # a cell that differs from its document's first row
+        differs = values.ne(values[first].to_numpy()[doc_no - 1]).to_numpy()
+        if differs.any():
+            row = int(differs.argmax())
+            doc = ids.iloc[row]
+            head = int(first.index[first & ids.eq(doc)][0])
+            raise CorpusError(
+                f"doc_id {doc!r}: metadata column {c!r} is {values.iloc[head]!r} on row {head} "
+                f"but {values.iloc[row]!r} on row {row}; document metadata must be the same on "
+                "every paragraph of a document. Fix the table, or give these paragraphs "
+                "different doc_ids if they belong to different documents."
+            )
+
+
+def corpus_from_frame(
+    frame: pd.DataFrame, *, strict: bool = False, paragraphs: bool = False
+) -> LoadedCorpus:
+    """A corpus from a table: one document per row, or one paragraph per row.
 
     Parameters
     ----------
@@ -360,6 +417,11 @@ def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCor
         of a ``corpus.csv``); see :func:`corpus_table`.
     strict : bool, default False
         Raise on a row with empty text instead of skipping it with a warning.
+    paragraphs : bool, default False
+        Read ``frame`` as a paragraph table: every row is one paragraph, kept as given
+        (:attr:`Document.paragraphs`), and the consecutive rows of one ``doc_id`` are one
+        document (see :func:`corpus_table`). Rows with distinct ``doc_id`` are one-paragraph
+        documents.
 
     Returns
     -------
@@ -369,7 +431,8 @@ def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCor
     Raises
     ------
     CorpusError
-        No ``text`` column, duplicate ``doc_id``, or no row with text.
+        No ``text`` column, a duplicate ``doc_id`` (without ``paragraphs``; with it, a
+        document whose rows are not consecutive or disagree on metadata), or no row with text.
 
     Examples
     --------
@@ -378,33 +441,37 @@ def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCor
     >>> c.documents[0].doc_id, c.documents[0].metadata
     ('doc00000', {'year': '2021'})
     """
-    table = corpus_table(frame)
+    return corpus_from_table(corpus_table(frame, paragraphs=paragraphs), strict=strict,
+                             paragraphs=paragraphs)  # fmt: skip
+
+
+def corpus_from_table(
+    table: pd.DataFrame, *, strict: bool = False, paragraphs: bool = False
+) -> LoadedCorpus:
+    """:func:`corpus_from_frame` of a table :func:`corpus_table` has already checked and
+    converted (a run's corpus table): the same corpus without converting it twice.
+    """
     meta_cols = [c for c in table.columns if c not in ("text", "doc_id")]
-    documents: list[Document] = []
     skipped: list[dict] = []
-    for i, rec in enumerate(table.to_dict("records")):
-        text = rec["text"]
-        if not isinstance(text, str) or not text.strip():
-            err = InputFileError(
-                f"DataFrame row {i}", "empty", "no text in column `text`; fill it or drop the row."
-            )
-            if strict:
-                raise err
-            warnings.warn(str(err), SkippedFileWarning, stacklevel=2)
-            skipped.append({"file": "", "row": i, "reason": "empty", "message": str(err)})
+    texts = table["text"].tolist()
+    keep = []
+    for i, text in enumerate(texts):
+        if isinstance(text, str) and text.strip():
+            keep.append(i)
             continue
-        documents.append(
-            Document(
-                doc_id=rec["doc_id"],
-                file="",
-                text=text,
-                metadata={c: rec[c] for c in meta_cols if rec[c] != ""},
-                sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                encoding="str",
-            )
+        what = "paragraph" if paragraphs else "row"
+        err = InputFileError(
+            f"DataFrame row {i}", "empty", f"no text in column `text`; fill the {what} or drop it."
         )
-    if not documents:
+        if strict:
+            raise err
+        warnings.warn(str(err), SkippedFileWarning, stacklevel=2)
+        skipped.append({"file": "", "row": i, "reason": "empty", "message": str(err)})
+    if not keep:
         raise CorpusError("the DataFrame has no row with text in column `text`.")
+    if len(keep) < len(table):
+        table = table.iloc[keep]
+    documents = _frame_documents(table, meta_cols, paragraphs)
     return LoadedCorpus(
         root=Path("DataFrame"),
         documents=documents,
@@ -412,3 +479,31 @@ def corpus_from_frame(frame: pd.DataFrame, *, strict: bool = False) -> LoadedCor
         metadata_columns=meta_cols,
         has_table=True,
     )
+
+
+def _frame_documents(table: pd.DataFrame, meta_cols: list[str], paragraphs: bool) -> list:
+    """The documents of a checked table's rows with text (one per row or per doc_id run)."""
+    ids = table["doc_id"].tolist()
+    texts = table["text"].tolist()
+    if paragraphs:
+        starts = [0, *(i for i in range(1, len(ids)) if ids[i] != ids[i - 1]), len(ids)]
+    else:
+        starts = list(range(len(ids) + 1))
+    meta = {c: table[c].tolist() for c in meta_cols}
+    documents: list[Document] = []
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
+        paras = texts[a:b]
+        # one paragraph hashes as its text, so a one-row document is as before
+        digest = hashlib.sha256("\x1e".join(paras).encode("utf-8")).hexdigest()
+        documents.append(
+            Document(
+                doc_id=ids[a],
+                file="",
+                text=PARAGRAPH_SEPARATOR.join(paras),
+                metadata={c: meta[c][a] for c in meta_cols if meta[c][a] != ""},
+                sha256=digest,
+                encoding="str",
+                paragraphs=paras if paragraphs else None,
+            )
+        )
+    return documents

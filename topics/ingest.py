@@ -11,11 +11,12 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from topics import _io
 from topics.clean import clean_document
-from topics.corpus import LoadedCorpus, corpus_sha256, load_corpus
+from topics.corpus import PARAGRAPH_SEPARATOR, LoadedCorpus, corpus_sha256, load_corpus
 from topics.langid import detect_language
 from topics.schema import MODEL_COLUMNS, SEGMENT_COLUMNS
 from topics.segment import Segment, segment_document
@@ -66,7 +67,9 @@ def segments_from_corpus(
     split : bool, default True
         False keeps every document as one ``body`` segment with its text exactly as given
         (neither cleaned nor split), so that the i-th document is the i-th segment: for
-        embeddings computed outside ``topics``, one per document.
+        embeddings computed outside ``topics``, one per document. A document with
+        :attr:`~topics.corpus.Document.paragraphs` (a paragraph table's) is always segmented
+        into exactly those paragraphs, as given: one ``body`` segment each, in order.
 
     Returns
     -------
@@ -75,15 +78,17 @@ def segments_from_corpus(
     from tqdm.auto import tqdm
 
     t0 = time.perf_counter()
-    rows: list[dict] = []
     doc_rows: list[dict] = []
     # A metadata column named like a segment column (e.g. the document's `language` beside
     # each segment's detected `language`) is kept as `doc_<name>`.
     reserved = set(SEGMENT_COLUMNS) | set(MODEL_COLUMNS)
     rename = {c: (f"doc_{c}" if c in reserved else c) for c in corpus.metadata_columns}
+    meta_cols = [rename[c] for c in corpus.metadata_columns]
+    # the segments table column by column: a dict per segment costs ~1 KB at 1M paragraphs
+    columns: dict[str, list] = {c: [] for c in [*SEGMENT_COLUMNS, *meta_cols]}
     for doc in tqdm(corpus.documents, desc="ingest", unit="doc", disable=not progress):
-        cleaned, segments = _segment(doc.text, split, max_chars=max_chars, min_chars=min_chars)
-        rows.extend(_segment_rows(doc, segments, rename))
+        cleaned, segments = _segment(doc, split, max_chars=max_chars, min_chars=min_chars)
+        _add_segment_rows(columns, doc, segments, rename)
         doc_rows.append(
             {
                 "doc_id": doc.doc_id,
@@ -95,8 +100,10 @@ def segments_from_corpus(
                 "text": cleaned,
             }
         )
-    meta_cols = [rename[c] for c in corpus.metadata_columns]
-    segments_df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS + meta_cols)
+    if columns["doc_id"]:
+        segments_df = pd.DataFrame(columns)[SEGMENT_COLUMNS + meta_cols]
+    else:  # no segment: untyped (object) columns
+        segments_df = pd.DataFrame([], columns=SEGMENT_COLUMNS + meta_cols)
     for col in meta_cols:
         segments_df[col] = segments_df[col].fillna("")
     documents_df = pd.DataFrame(doc_rows)
@@ -109,10 +116,13 @@ def segments_from_corpus(
     return IngestResult(segments=segments_df, documents=documents_df, manifest=manifest)
 
 
-def _segment(
-    text: str, split: bool, *, max_chars: int, min_chars: int
-) -> tuple[str, list[Segment]]:
-    """A document's cleaned text and its segments (the text as one segment without ``split``)."""
+def _segment(doc, split: bool, *, max_chars: int, min_chars: int) -> tuple[str, list[Segment]]:
+    """A document's cleaned text and its segments: its paragraphs as given when it has them,
+    else its text as one segment without ``split``, else its segmented cleaned text.
+    """
+    text = doc.text
+    if doc.paragraphs is not None:
+        return text, _paragraph_segments(doc.paragraphs)
     if not split:
         return text, [Segment(1, "body", detect_language(text), text, 0, len(text))]
     cleaned = clean_document(text)
@@ -121,24 +131,39 @@ def _segment(
     )
 
 
-def _segment_rows(doc, segments: list[Segment], rename: dict[str, str]) -> list[dict]:
-    """One row of the segments table per segment of ``doc`` (a :class:`topics.corpus.Document`)."""
-    return [
-        {
-            "doc_id": doc.doc_id,
-            "segment_id": f"{doc.doc_id}:{k:04d}",
-            "article": seg.article,
-            "section": seg.section,
-            "language": seg.language,
-            "text": seg.text,
-            "start": seg.start,
-            "end": seg.end,
-            "n_chars": seg.end - seg.start,
-            "file": doc.file,
-            **{rename[k]: v for k, v in doc.metadata.items()},
-        }
-        for k, seg in enumerate(segments)
-    ]
+def _paragraph_segments(paragraphs: list[str]) -> list[Segment]:
+    """One ``body`` segment per paragraph, with its offsets in the paragraphs joined by
+    :data:`topics.corpus.PARAGRAPH_SEPARATOR` (the document's ``text``).
+    """
+    out = []
+    start = 0
+    for para in paragraphs:
+        end = start + len(para)
+        out.append(Segment(1, "body", detect_language(para), para, start, end))
+        start = end + len(PARAGRAPH_SEPARATOR)
+    return out
+
+
+def _add_segment_rows(
+    columns: dict[str, list], doc, segments: list[Segment], rename: dict[str, str]
+) -> None:
+    """Append the rows of ``doc``'s segments (``doc`` a :class:`topics.corpus.Document`) to
+    the segments table's ``columns``; a metadata value the document lacks is missing (NaN).
+    """
+    n = len(segments)
+    columns["doc_id"].extend([doc.doc_id] * n)
+    columns["segment_id"].extend(f"{doc.doc_id}:{k:04d}" for k in range(n))
+    columns["article"].extend(seg.article for seg in segments)
+    columns["section"].extend(seg.section for seg in segments)
+    columns["language"].extend(seg.language for seg in segments)
+    columns["text"].extend(seg.text for seg in segments)
+    columns["start"].extend(seg.start for seg in segments)
+    columns["end"].extend(seg.end for seg in segments)
+    columns["n_chars"].extend(seg.end - seg.start for seg in segments)
+    columns["file"].extend([doc.file] * n)
+    meta = {rename[k]: v for k, v in doc.metadata.items()}
+    for name in set(rename.values()):
+        columns[name].extend([meta.get(name, np.nan)] * n)
 
 
 def _manifest(

@@ -97,6 +97,11 @@ def run(
         A corpus folder (optionally with ``corpus.csv``); or a DataFrame with one document
         per row, its text in column ``text``, an optional ``doc_id`` and any metadata
         columns; or a resolved configuration (TOML/CLI form, :mod:`topics.config`).
+        With ``embeddings`` (or ``split=False``) the DataFrame may be a *paragraph table*:
+        one paragraph per row, a ``doc_id`` repeated over the consecutive rows of a
+        document in reading order, document metadata the same on all of its rows. Its
+        documents are then documents throughout the run (reading in context, the
+        per-document comparisons, the report's document figures).
     themes : str or pathlib.Path, optional
         A codebook TOML file (``[[theme]]`` tables); topics are named after its themes and
         every paragraph gets a theme.
@@ -110,7 +115,8 @@ def run(
     embeddings : numpy.ndarray of shape (n, d), optional
         Precomputed embeddings (e.g. those a BERTopic user already has), used instead of
         the model. For a DataFrame: one row per DataFrame row, and every row is modelled
-        as one paragraph (not cleaned, not split). For a folder: one row per modelled
+        as one paragraph (not cleaned, not split; rows sharing a ``doc_id`` are the
+        paragraphs of one document). For a folder: one row per modelled
         paragraph, in the order of ``result.segments`` (sections ``body`` and ``abstract``
         of at least 20 characters).
     progress : bool, default False
@@ -182,7 +188,8 @@ def _model(cfg, segments, idx, is_frame, embeddings, saved, progress, caught, ti
     """
     from topics import embed
 
-    sub = segments.iloc[idx]
+    every = len(idx) == len(segments)  # idx is then every row in order: no copy
+    sub = segments if every else segments.iloc[idx]
     texts, languages = sub["text"].tolist(), sub["language"].tolist()
     if embeddings is not None and len(embeddings) != len(idx):
         raise TopicsError(_shape_message(embeddings, len(idx), is_frame, cfg))
@@ -238,7 +245,10 @@ def _check_embeddings(embeddings: object) -> np.ndarray:
     if (norms == 0).any():
         raise TopicsError(f"embeddings rows {np.flatnonzero(norms[:, 0] == 0)[:10].tolist()} "
                           "are all zeros")  # fmt: skip
-    return arr / norms
+    out = arr / norms
+    # rounded here, in place, as round_vectors would: one copy of a large array, not three
+    out[...] = out.astype(np.float16)
+    return out
 
 
 def _shape_message(embeddings: np.ndarray, expected: int, frame: bool, cfg: RunConfig) -> str:
@@ -263,7 +273,8 @@ def _corpus_frame(
     A DataFrame argument, or ``cfg.corpus`` naming a ``.parquet`` table (the
     ``corpus.parquet`` of a run made from a DataFrame). With embeddings per row
     (``per_row``) a DataFrame is modelled one paragraph per row: ``cfg.ingest.split`` is
-    set to False so that the saved configuration redoes the run the same way.
+    set to False so that the saved configuration redoes the run the same way. Without
+    ``split`` the table may be a paragraph table (a ``doc_id`` on several rows).
     """
     from topics.corpus import corpus_table
 
@@ -271,14 +282,15 @@ def _corpus_frame(
         raise TopicsError("no corpus given: pass a folder, a DataFrame or a RunConfig with corpus")
     if cfg.themes.coded and not cfg.themes.codebook:
         raise TopicsError("a coded sheet (--coded) needs the codebook it was coded with (--themes)")
+    paragraphs = per_row or not cfg.ingest.split
     if isinstance(corpus, pd.DataFrame):
-        frame = corpus_table(corpus)
+        frame = corpus_table(corpus, paragraphs=paragraphs)
     elif Path(cfg.corpus).suffix.lower() == ".parquet":
         path = Path(cfg.corpus)
         if not path.is_file():
             raise TopicsError(f"{path}: corpus table not found; pass a corpus folder or the "
                               "corpus.parquet of a run made from a DataFrame")  # fmt: skip
-        frame = corpus_table(pd.read_parquet(path))
+        frame = corpus_table(pd.read_parquet(path), paragraphs=paragraphs)
     else:
         if not cfg.ingest.split:
             raise TopicsError(f"{cfg.corpus}: split = false applies to a DataFrame corpus only; "
@@ -290,13 +302,14 @@ def _corpus_frame(
 
 
 def _ingest(cfg: RunConfig, frame: pd.DataFrame | None, *, progress: bool):
-    from topics.corpus import corpus_from_frame, load_corpus
+    from topics.corpus import corpus_from_table, load_corpus
     from topics.ingest import segments_from_corpus
 
     per_row = frame is not None and not cfg.ingest.split
     if frame is not None:
         # one paragraph per row (precomputed embeddings): an empty row is an error
-        loaded = corpus_from_frame(frame, strict=cfg.ingest.strict or per_row)
+        # (frame is corpus_table's already)
+        loaded = corpus_from_table(frame, strict=cfg.ingest.strict or per_row, paragraphs=per_row)
     else:
         loaded = load_corpus(cfg.corpus, strict=cfg.ingest.strict)
     return segments_from_corpus(
@@ -358,7 +371,7 @@ def _embed(cfg, backend, seg_ids, texts, saved, given, progress, caught) -> _Emb
 
     stats: dict = {}
     why_not = saved.match(cfg.embed.model, seg_ids, texts) if saved is not None else "none given"
-    if given is not None:
+    if given is not None:  # normalised and rounded by _check_embeddings
         vectors, model_id = given, "precomputed"
         source = f"precomputed (embeddings=, {len(seg_ids)} rows)"
     elif not why_not:
@@ -375,7 +388,8 @@ def _embed(cfg, backend, seg_ids, texts, saved, given, progress, caught) -> _Emb
         )  # fmt: skip
         model_id, source = backend.model_id, "model"
     # The run models float16-rounded vectors: exactly what its folder keeps.
-    vectors = round_vectors(vectors)
+    if given is None:
+        vectors = round_vectors(vectors)
     store = SavedEmbeddings(
         model=cfg.embed.model,
         model_id=model_id,
