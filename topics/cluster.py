@@ -197,9 +197,15 @@ def default_params(n: int) -> dict[str, Any]:
     }
 
 
-def _normalise(X: np.ndarray) -> np.ndarray:
+def _normalise(X: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """Rows scaled to unit length (zero rows kept), as float32; ``in_place`` divides ``X``
+    itself (same floats, no second array of its size).
+    """
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
+    if in_place:
+        X /= norms
+        return X.astype(np.float32, copy=False)
     return (X / norms).astype(np.float32)
 
 
@@ -216,8 +222,11 @@ def _with_context(
     is mostly about one thing, a long paper covers several.
     """
     g = group_keys(groups)
-    nb, cnt = neighbour_sum(X, g)
-    out = X + weight * nb / np.maximum(cnt, 1)
+    # In place on the float64 neighbour sums (the same floats as X + weight * nb / cnt).
+    out, cnt = neighbour_sum(X, g)
+    out *= weight
+    out /= np.maximum(cnt, 1)
+    out += X
     if article_weight:
         _, inverse, sizes = np.unique(g, return_inverse=True, return_counts=True)
         scale = article_weight * np.minimum(1.0, article_size / sizes[inverse])
@@ -284,18 +293,22 @@ def align_languages(
     for lang in sorted(set(langs.tolist())):
         mask = langs == lang
         m = int(mask.sum())
-        mean = X[mask].mean(axis=0)
+        rows = X[mask]
+        mean = rows.mean(axis=0)
         shrunk = (m * mean + min_segments * global_mean) / (m + min_segments)
-        out[mask] = X[mask] - shrunk
+        rows -= shrunk
+        out[mask] = rows
+        del rows
         if m >= min_segments:
             means.append(mean)
+    del X  # in-place steps from here on: a national corpus holds few copies of (n, d)
     if project_directions and len(means) >= 2:
         M = np.stack(means) - np.mean(means, axis=0)
         # Orthonormal basis of the span of the language offsets (rank <= n_languages - 1).
         U, s, _ = np.linalg.svd(M.T, full_matrices=False)
         basis = U[:, s > 1e-8 * max(s.max(), 1e-12)]
-        out = out - (out @ basis) @ basis.T
-    return _normalise(out)
+        out -= (out @ basis) @ basis.T
+    return _normalise(out, in_place=True)
 
 
 def canonical_labels(labels: np.ndarray) -> np.ndarray:
