@@ -393,11 +393,9 @@ def main_pipeline(args: argparse.Namespace) -> None:
         cmd = [*base, "--one", str(n), *(x for item in args.set for x in ("--set", item))]
         t, load = time.perf_counter(), _load()
         proc, tree_peak = _run_polled(cmd)
-        line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-        if proc.returncode or not line:
-            print(f"n={n}: failed (exit {proc.returncode})\n{proc.stderr[-3000:]}", flush=True)
+        res = _result_of(proc, n)
+        if res is None:
             continue
-        res = json.loads(line[0][7:])
         res["wall_s"] = time.perf_counter() - t
         res["tree_peak_rss_gb"] = tree_peak
         res["load"] = f"{load} -> {_load()}"
@@ -406,12 +404,27 @@ def main_pipeline(args: argparse.Namespace) -> None:
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     if rows:
-        table = pd.DataFrame(rows).reindex(columns=PIPELINE_COLUMNS)
-        table = table.round(3).astype(object).where(table.notna(), "")
-        print("| " + " | ".join(PIPELINE_COLUMNS) + " |")
-        print("|" + "---|" * len(PIPELINE_COLUMNS))
-        for row in table.itertuples(index=False):
-            print("| " + " | ".join(str(x) for x in row) + " |")
+        _print_table(rows, PIPELINE_COLUMNS)
+
+
+def _result_of(proc: subprocess.CompletedProcess, n: int) -> dict | None:
+    """The figures a size's subprocess printed on its ``RESULT`` line (``None``, with the
+    error printed, when it failed)."""
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    if proc.returncode or not line:
+        print(f"n={n}: failed (exit {proc.returncode})\n{proc.stderr[-3000:]}", flush=True)
+        return None
+    return json.loads(line[0][7:])
+
+
+def _print_table(rows: list[dict], cols: list[str]) -> None:
+    """``rows`` as a Markdown table of ``cols`` (missing values blank)."""
+    table = pd.DataFrame(rows).reindex(columns=cols)
+    table = table.round(3).astype(object).where(table.notna(), "")
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for row in table.itertuples(index=False):
+        print("| " + " | ".join(str(x) for x in row) + " |")
 
 
 def main() -> None:
@@ -440,11 +453,9 @@ def main() -> None:
         cmd += ["--noise", *map(str, args.noise)] if args.noise else []
         t = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
-        line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-        if proc.returncode or not line:
-            print(f"n={n}: failed (exit {proc.returncode})\n{proc.stderr[-3000:]}", flush=True)
+        res = _result_of(proc, n)
+        if res is None:
             continue
-        res = json.loads(line[0][7:])
         res["wall_s"] = time.perf_counter() - t
         rows.append(res)
         print(json.dumps(res), flush=True)
@@ -462,12 +473,7 @@ def main() -> None:
         cols += ["outliers", "ami", "members"]
         cols += [c for c in ("exact_topics_s", "exact_ami", "exact_n_topics") if c in rows[0]]
         cols += [c for c in ("noise_ari", "noise_n_topics") if any(c in r for r in rows)]
-        table = pd.DataFrame(rows).reindex(columns=cols)
-        table = table.round(3).astype(object).where(table.notna(), "")
-        print("| " + " | ".join(cols) + " |")
-        print("|" + "---|" * len(cols))
-        for row in table.itertuples(index=False):
-            print("| " + " | ".join(str(x) for x in row) + " |")
+        _print_table(rows, cols)
 
 
 if __name__ == "__main__":
