@@ -207,12 +207,7 @@ def class_tfidf_words(
     >>> [w for w, _ in words[0]], [w for w, _ in words[1]]
     (['мектеп', 'жыл'], ['футбол', 'жыл'])
     """
-    topics = np.asarray(topics, dtype=int)
-    keys = np.unique(topics)
-    member = sp.csr_matrix(
-        (np.ones(len(topics)), (np.searchsorted(keys, topics), np.arange(len(topics)))),
-        shape=(len(keys), len(topics)),
-    )
+    keys, member = _membership(np.asarray(topics, dtype=int))
     per_topic = np.asarray((member @ sp.csr_matrix(counts, dtype=np.float64)).todense())
     totals = per_topic.sum(axis=1, keepdims=True)
     freq = per_topic.sum(axis=0)
@@ -226,16 +221,21 @@ def class_tfidf_words(
     return out
 
 
+def _membership(labels: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The distinct labels (sorted) and the (K, n) 0/1 matrix of which row has which label:
+    ``member @ X`` sums the rows of ``X`` per label.
+    """
+    keys, inverse = np.unique(labels, return_inverse=True)
+    n = len(labels)
+    member = sp.csr_matrix((np.ones(n), (inverse.ravel(), np.arange(n))), shape=(len(keys), n))
+    return keys, member
+
+
 def _topic_df(counts: sp.spmatrix, topics) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Topics (sorted), paragraphs of each topic with each word (K, V), topic sizes (K, 1)."""
-    topics = np.asarray(topics, dtype=int)
-    keys = np.unique(topics)
+    keys, member = _membership(np.asarray(topics, dtype=int))
     binary = sp.csr_matrix(counts, dtype=np.float64)
     binary.data[:] = 1.0
-    member = sp.csr_matrix(
-        (np.ones(len(topics)), (np.searchsorted(keys, topics), np.arange(len(topics)))),
-        shape=(len(keys), len(topics)),
-    )
     df_c = np.asarray((member @ binary).todense())
     return keys, df_c, np.asarray(member.sum(axis=1)).ravel()[:, None]
 
@@ -376,11 +376,7 @@ def _group_codes(values: Sequence[object]) -> np.ndarray:
 def _units(counts: sp.csr_matrix, groups: np.ndarray | None) -> sp.csc_matrix:
     """Binary units × forms: the paragraphs, or their groups (documents) when given."""
     if groups is not None:
-        _, inv = np.unique(groups, return_inverse=True)
-        member = sp.csr_matrix(
-            (np.ones(len(inv)), (inv, np.arange(len(inv)))), shape=(int(inv.max()) + 1, len(inv))
-        )
-        counts = member @ counts
+        counts = _membership(groups)[1] @ counts
     out = sp.csc_matrix(counts, dtype=np.float64, copy=True)
     out.data[:] = 1.0
     return out
@@ -388,11 +384,10 @@ def _units(counts: sp.csr_matrix, groups: np.ndarray | None) -> sp.csc_matrix:
 
 def _display_forms(texts: Sequence[str], wanted: set[str]) -> dict[str, str]:
     """Capitalised form of each wanted word that the text capitalises mid-sentence."""
-    import re
+    from topics.words import _TOKEN as token
 
     upper: Counter = Counter()
     total: Counter = Counter()
-    token = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
     for text in texts:
         for m in token.finditer(text):
             tok = m.group(0)
