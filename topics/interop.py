@@ -35,7 +35,6 @@ def to_bertopic(
     words: Mapping[int, Sequence[tuple[str, float]]] | None = None,
     labels: Mapping[int, str] | None = None,
     top_n_words: int = 30,
-    check_numbering: bool = True,
 ):
     """A fitted ``bertopic.BERTopic`` whose topics are ``topics``.
 
@@ -56,9 +55,6 @@ def to_bertopic(
         ``topic -> label``, set as BERTopic's custom labels.
     top_n_words : int, default 30
         Words BERTopic keeps per topic from its c-TF-IDF.
-    check_numbering : bool, default True
-        Raise when BERTopic numbers the topics otherwise (False: the caller adopts
-        BERTopic's ``topics_``).
 
     Returns
     -------
@@ -81,7 +77,7 @@ def to_bertopic(
         )
     model = _manual_bertopic(sorted(set(languages)), top_n_words)
     model.fit(texts, embeddings=embeddings, y=y)
-    if check_numbering and not np.array_equal(np.asarray(model.topics_, dtype=int), y):
+    if not np.array_equal(np.asarray(model.topics_, dtype=int), y):
         raise ValueError(
             "BERTopic renumbered the topics; number them by decreasing size (0 the largest)"
         )
