@@ -1,12 +1,13 @@
-"""Model stage: topics with BERTopic on precomputed, language-aligned embeddings.
+"""Model stage: topics on precomputed, language-aligned embeddings, and their words.
 
-Clustering (language alignment, seeded UMAP, HDBSCAN, outlier reduction) is done by
-:mod:`topics.cluster`; BERTopic then builds its c-TF-IDF representations from those clusters
-in its manual mode (``BaseCluster`` + ``y``) with our own vectorizer: Cyrillic-aware tokens,
-stop words of every corpus language and Kyrgyz stemming (:mod:`topics.words`). This avoids
-BERTopic's English default, which strips every non-ASCII character before c-TF-IDF. The
-topic words and labels of the table come from :mod:`topics.labels`, computed from the same
-clusters.
+Clustering (language alignment, consensus of seeded UMAP + HDBSCAN members, outlier
+reduction) is done by :mod:`topics.cluster`. The topic words are computed here from those
+clusters by :mod:`topics.labels`: BERTopic's c-TF-IDF formula (checked against BERTopic in the
+tests) on the counts of our own vectorizer, with Cyrillic-aware tokens, stop words of every
+corpus language and Kyrgyz stemming (:mod:`topics.words`). A run therefore never meets
+BERTopic's English default, which strips every non-ASCII character before c-TF-IDF, and does
+not import BERTopic at all; :func:`topics.interop.to_bertopic` builds a BERTopic model from a
+run when a user wants one.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class FittedTopics:
         Every topic's ranked words with their weights, overall and per language
         (:data:`topics.schema.TOPIC_WORD_COLUMNS`; see :func:`topic_words_table`).
     ctfidf_words : dict
-        ``topic -> [(word, weight), ...]``: BERTopic's c-TF-IDF words on our clusters.
+        ``topic -> [(word, weight), ...]``: c-TF-IDF words (BERTopic's formula) on our clusters.
     """
 
     topics: np.ndarray
@@ -100,7 +101,7 @@ class ModelData:
     params : dict
         The settings of the fit.
     ctfidf_words : dict
-        ``topic -> [(word, weight), ...]``: BERTopic's c-TF-IDF words.
+        ``topic -> [(word, weight), ...]``: c-TF-IDF words (BERTopic's formula).
     """
 
     topic_embeddings: np.ndarray
