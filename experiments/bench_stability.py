@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -94,6 +95,12 @@ def topics_of(result) -> pd.Series:
     return pd.Series(seg["topic"].astype(int).to_numpy(), index=seg["segment_id"].astype(str))
 
 
+def cut_of(manifest: dict) -> str:
+    """The consensus cut of a run (rule and level), from its manifest."""
+    c = manifest.get("model", {}).get("topics", {}).get("consensus") or {}
+    return f"cut {c.get('rule')} {c.get('cut')}"
+
+
 def summary(topics: pd.Series) -> tuple[int, float]:
     return int(len(set(topics) - {-1})), float(np.mean(topics.to_numpy() < 0))
 
@@ -154,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             k0, out0 = summary(ref)
             row = {"corpus": name, "n": len(ref), "topics": k0, "outliers": round(out0, 3),
                    "run_s": round(secs, 1), "quality": quality(name, base, labels)}  # fmt: skip
-            print(f"{name}: {row}", flush=True)
+            print(f"{name}: {row}, {cut_of(base.manifest)}", flush=True)
             saved = base.embeddings
             aris, ks, outs = [], [], []
             for d in range(args.draws):
@@ -166,13 +173,14 @@ def main(argv: list[str] | None = None) -> int:
                         for i, (k, (h, v)) in enumerate(sorted(saved.codebook.items()))
                     },
                 )
-                t = topics_of(run(cfg, saved=pert)).reindex(ref.index)
+                res = run(cfg, saved=pert)
+                t = topics_of(res).reindex(ref.index)
                 aris.append(adjusted_rand_score(ref, t))
                 k, o = summary(t)
                 ks.append(k)
                 outs.append(round(o, 3))
-                print(f"  noise draw {d}: ARI {aris[-1]:.3f}, {k} topics, outliers {o:.3f}",
-                      flush=True)  # fmt: skip
+                print(f"  noise draw {d}: ARI {aris[-1]:.3f}, {k} topics, outliers {o:.3f}, "
+                      f"{cut_of(res.manifest)}", flush=True)  # fmt: skip
             row.update({"noise_ARI_median": round(float(np.median(aris)), 3) if aris else None,
                         "noise_ARI_min": round(float(np.min(aris)), 3) if aris else None,
                         "noise_topics": ks, "noise_outliers": outs,
@@ -194,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
                 k, o = summary(t)
                 row.update({"cpu_ARI": round(adjusted_rand_score(ref, t), 3), "cpu_topics": k,
                             "cpu_outliers": round(o, 3)})  # fmt: skip
-                print(f"  other CPU: ARI {row['cpu_ARI']:.3f}, {k} topics, outliers {o:.3f}",
-                      flush=True)  # fmt: skip
+                manifest = json.loads((other / "manifest.json").read_text("utf-8"))
+                print(f"  other CPU: ARI {row['cpu_ARI']:.3f}, {k} topics, outliers {o:.3f}, "
+                      f"{cut_of(manifest)}", flush=True)  # fmt: skip
             seed_aris = []
             for s in args.seeds:
                 t = topics_of(run(dataclasses.replace(cfg, seed=s))).reindex(ref.index)

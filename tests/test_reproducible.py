@@ -11,6 +11,7 @@ import dataclasses
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -222,3 +223,22 @@ def test_apart_counts_match_the_pairwise_definition():
     for row in members:
         expected += (row[iu] != row[ju]) | (row[iu] < 0)
     assert np.array_equal(cluster._apart_counts(members), expected)
+
+
+def test_a_run_without_a_robust_cut_says_so():
+    """The agreement cut (no robust number of topics) is announced to the user and kept in
+    the manifest's warnings; the margin rule is not.
+    """
+    from topics.errors import TopicsWarning
+    from topics.pipeline import _warn_no_robust_cut
+
+    caught: list[str] = []
+    with pytest.warns(TopicsWarning, match="no number of topics is robust"):
+        _warn_no_robust_cut(
+            {"n_topics": 23, "consensus": {"rule": "agreement", "agreement": 0.81}}, caught
+        )
+    assert len(caught) == 1 and "23 topics" in caught[0] and "0.81" in caught[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_no_robust_cut({"n_topics": 6, "consensus": {"rule": "margin"}}, caught)
+    assert len(caught) == 1

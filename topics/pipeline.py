@@ -205,7 +205,25 @@ def _model(cfg, segments, idx, is_frame, embeddings, saved, progress, caught, ti
             themed = _themes(cfg, backend, emb, texts, languages, groups, segments, idx)
     with _stage(timings, "topics_s"):
         fitted = _topics(cfg, emb.vectors, texts, languages, groups, themed, progress)
+    _warn_no_robust_cut(fitted.params, caught)
     return emb, themed, fitted, languages
+
+
+def _warn_no_robust_cut(params: dict, caught: list[str]) -> None:
+    """Say so when the consensus found no robust number of topics (the agreement cut)."""
+    info = params.get("consensus") or {}
+    if info.get("rule") != "agreement":
+        return
+    _warn(
+        caught,
+        f"no number of topics is robust in this corpus: the consensus members' merges are "
+        f"spread over every level, so the {params.get('n_topics', '?')} topics are the partition "
+        f"that agrees best with the members (mean ARI {info.get('agreement', float('nan')):.2f}). "
+        "Another seed or machine can give a topic or two more or fewer and move paragraphs "
+        "between neighbouring topics; the stability column of topics.csv shows which topics are "
+        "solid. More members ([topics] consensus_runs) make the topics steadier, at "
+        "proportional cost.",
+    )
 
 
 # ------------------------------------------------------------------------------ helpers
