@@ -240,7 +240,7 @@ def m_pca_logit(inp, comp, s, rows, labs, d=10):
         x = x - x.max(1, keepdims=True)
         use = np.isfinite(lw)
         ztr = z_all[rows[tr]] if use else np.zeros((len(tr), 0))
-        a, b, w = _logit_features(x, ztr, y, l2 if np.isfinite(l2) else 1e6, lw)
+        a, b, w = _logit_features(x, ztr, y, l2 if np.isfinite(l2) else 1e6, lw if use else 0.0)
         zte = z_all[te] if use else np.zeros((len(te), 0))
         return a * full[te] / TAU + b + zte @ w
 
