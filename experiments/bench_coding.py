@@ -18,13 +18,17 @@
    intervals (cluster bootstrap over documents) that contain the population value of
    accuracy, Cohen's kappa and Krippendorff's alpha.
 
+`--graph` adds a development experiment, not the run's method: the few-shot themes smoothed
+over the paragraphs' embedding neighbours (``graph_smoothed``, label propagation with the
+codes clamped).
+
 `--draw-seed` and `--codebook-seed` set the draws of the sheets and of the reduced codebooks;
 the few-shot method was chosen on other draws (see `experiments/RESULTS.md`).
 
 Usage::
 
     python experiments/bench_coding.py [--reps 20] [--reduced 12] [--sim 200]
-        [--draw-seed 0] [--codebook-seed 0]
+        [--draw-seed 0] [--codebook-seed 0] [--graph]
 """
 
 from __future__ import annotations
@@ -80,7 +84,31 @@ def theme_inputs(codebook_themes, seed_run=None):
         lexical = th.lexical_scores(texts, themes, analyzer)
         return th.combine_scores(proto, lexical, groups=groups)
 
-    return seg, idx, combined
+    return seg, idx, combined, np.asarray(vectors, dtype=np.float64)
+
+
+def graph_smoothed(scores, names, vectors, rows, labs, offsets, alpha=0.3, k=10, tau=0.01):
+    """Few-shot themes smoothed over the paragraphs' embedding neighbours (development
+    experiment, not the run's method): the posterior ``softmax((s + offsets) / tau)`` (with the
+    "none" column), coded paragraphs clamped to their code, propagated over the ``k``-nearest-
+    neighbour graph of the embeddings, ``F = (1 - alpha) P0 + alpha W F``. Brute-force
+    neighbours: fine for the seed corpus, not for a large one.
+    """
+    from topics._fewshot import _with_none
+
+    z = (_with_none(scores, 3.0) + offsets[None, :]) / tau
+    z -= z.max(axis=1, keepdims=True)
+    p0 = np.exp(z)
+    p0 /= p0.sum(axis=1, keepdims=True)
+    p0[rows] = 0.0
+    p0[rows, labs] = 1.0
+    sim = vectors @ vectors.T
+    np.fill_diagonal(sim, -np.inf)
+    nn = np.argsort(-sim, axis=1)[:, :k]
+    f = p0.copy()
+    for _ in range(30):
+        f = (1 - alpha) * p0 + alpha * f[nn].mean(axis=1)
+    return [names[q] if q < len(names) else "" for q in f.argmax(axis=1)]
 
 
 def labelled(seg: pd.DataFrame, idx: np.ndarray, labels: pd.DataFrame) -> pd.DataFrame:
@@ -114,9 +142,12 @@ def stratified_pick(segs: pd.DataFrame, strata: np.ndarray, n: int, rng) -> np.n
     return np.sort(np.concatenate(take))
 
 
-def few_vs_zero(seg, idx, scores, names, lab, sizes, reps, seed=0, tmp=None, design="random"):
-    """Held-out scores of zero-shot, few-shot (``few_shot``, the run's path) and few-shot with
-    the earlier fixed penalty (``l2 = 3``), over ``reps`` sheets per size."""
+def few_vs_zero(
+    seg, idx, scores, names, lab, sizes, reps, seed=0, tmp=None, design="random", vectors=None
+):
+    """Held-out scores of zero-shot, few-shot (``few_shot``, the run's path), few-shot with
+    the earlier fixed penalty (``l2 = 3``) and, with ``vectors``, few-shot smoothed over the
+    embedding neighbours (:func:`graph_smoothed`), over ``reps`` sheets per size."""
     from topics import themes as th
     from topics.coding import few_shot
 
@@ -144,6 +175,13 @@ def few_vs_zero(seg, idx, scores, names, lab, sizes, reps, seed=0, tmp=None, des
             fixed = dict(zip(ids, th.assign_themes(scores, names, offsets=off).theme, strict=True))
             held = lab[~lab["segment_id"].isin(set(pick["segment_id"]))]
             z, f, x = score(zero, held), score(few, held), score(fixed, held)
+            g = {"accuracy": np.nan, "macro_f1": np.nan}
+            if vectors is not None:
+                docs = seg["doc_id"].astype(str).to_numpy()[idx][rows]
+                l2 = th.choose_shrinkage(scores, rows, labs, docs)[0]
+                off_auto = th.theme_offsets(scores, rows, labs, l2=l2)
+                smooth = graph_smoothed(scores, names, vectors, rows, labs, off_auto)
+                g = score(dict(zip(ids, smooth, strict=True)), held)
             cv = np.mean(
                 [
                     (c == t) or (c == "none" and t == "")
@@ -161,6 +199,8 @@ def few_vs_zero(seg, idx, scores, names, lab, sizes, reps, seed=0, tmp=None, des
                     "few_f1": f["macro_f1"],
                     "fixed_acc": x["accuracy"],
                     "fixed_f1": x["macro_f1"],
+                    "graph_acc": g["accuracy"],
+                    "graph_f1": g["macro_f1"],
                     "l2": np.inf if info["l2"] is None else info["l2"],
                     "cv_main_acc": cv,
                 }
@@ -172,8 +212,10 @@ def summarise(df: pd.DataFrame, by: str = "n") -> pd.DataFrame:
     rows = []
     for key, g in df.groupby(by):
         rec = {by: key, "held-out paragraphs": int(g["held_out"].median())}
-        for c in ("zero_acc", "few_acc", "fixed_acc", "zero_f1", "few_f1", "fixed_f1"):
-            rec[c] = f"{g[c].mean():.3f} ± {g[c].std():.3f} (min {g[c].min():.3f})"
+        for method in ("zero", "few", "fixed", "graph"):
+            for m in ("acc", "f1"):
+                c = f"{method}_{m}"
+                rec[c] = f"{g[c].mean():.3f} ± {g[c].std():.3f} (min {g[c].min():.3f})"
         better_acc = (g["few_acc"] > g["zero_acc"]).mean()
         better_f1 = (g["few_f1"] > g["zero_f1"]).mean()
         rec["few > zero (acc / F1)"] = f"{better_acc:.0%} / {better_f1:.0%}"
@@ -189,10 +231,9 @@ def generality(red_res: pd.DataFrame) -> pd.DataFrame:
     worst codebook, and on how many codebooks the method beats zero-shot."""
     rows = []
     for design, g in red_res.groupby("design"):
-        mb = g.groupby("codebook")[
-            ["zero_acc", "few_acc", "fixed_acc", "zero_f1", "few_f1", "fixed_f1"]
-        ].mean()
-        for method in ("zero", "few", "fixed"):
+        methods = [m for m in ("zero", "few", "fixed", "graph") if g[f"{m}_acc"].notna().any()]
+        mb = g.groupby("codebook")[[f"{m}_{x}" for m in methods for x in ("acc", "f1")]].mean()
+        for method in methods:
             a, f = mb[f"{method}_acc"], mb[f"{method}_f1"]
             rows.append(
                 {
@@ -287,6 +328,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sim", type=int, default=200, help="simulated samples per setting")
     ap.add_argument("--labels", type=Path, default=ROOT / "experiments" / "seed_labels.csv")
     ap.add_argument("--codebook", type=Path, default=ROOT / "experiments" / "codebook.toml")
+    ap.add_argument(
+        "--graph",
+        action="store_true",
+        help="also score few-shot smoothed over the embedding neighbours (graph_smoothed)",
+    )
     args = ap.parse_args(argv)
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 20)
@@ -295,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     labels = pd.read_csv(args.labels, dtype=str, keep_default_na=False)
-    seg, idx, combined = theme_inputs(None)
+    seg, idx, combined, vectors = theme_inputs(None)
+    vec = vectors if args.graph else None
     lab = labelled(seg, idx, labels)
     themes = load_codebook(args.codebook)
     names = [t.name for t in themes]
@@ -306,8 +353,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{'same themes' if pipeline_check(lab, seg, idx, scores, names, tmp) else 'DIFFERENT'}"
         )
         res = few_vs_zero(
-            seg, idx, scores, names, lab, args.sizes, args.reps, seed=args.draw_seed, tmp=tmp
-        )
+            seg, idx, scores, names, lab, args.sizes, args.reps, seed=args.draw_seed, tmp=tmp,
+            vectors=vec,
+        )  # fmt: skip
         print(f"\n1. Seed codebook, {len(lab)} labelled paragraphs, {args.reps} random sheets")
         print(summarise(res).to_string(index=False))
         print(
@@ -317,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         strat = few_vs_zero(
             seg, idx, scores, names, lab, [30], args.reps, seed=args.draw_seed, tmp=tmp,
-            design="stratified",
+            design="stratified", vectors=vec,
         )  # fmt: skip
         print(f"\n1b. Seed codebook, {args.reps} sheets of 30 stratified by the machine's theme")
         print(summarise(strat).to_string(index=False))
@@ -330,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
                 for design in ("random", "stratified"):
                     r = few_vs_zero(
                         seg, idx, red, names, lab, [30], 10, seed=args.draw_seed + i, tmp=tmp,
-                        design=design,
+                        design=design, vectors=vec,
                     )  # fmt: skip
                     parts.append(r.assign(codebook=i, design=design))
             red_res = pd.concat(parts)

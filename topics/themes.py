@@ -33,7 +33,10 @@ is. Measured in ``experiments/bench_coding.py``: similarity to the coded paragra
 (nearest examples, example centroids, a classifier over embeddings, keywords learnt from the
 coded paragraphs, per-document offsets, pairwise corrections between themes) lowered
 held-out accuracy on the seed corpus, because paragraphs of one document resemble each
-other more than paragraphs of one theme.
+other more than paragraphs of one theme. Smoothing the calibrated themes over the embedding
+neighbours (``bench_coding.py --graph``) gained about one paragraph in a hundred, too little
+for its cost; hubness corrections of the prototype scores (CSLS, inverted softmax) lowered
+zero-shot accuracy (``experiments/dev_coding_ideas.py``).
 """
 
 from __future__ import annotations
