@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
+from topics import _patterns
 from topics._layout import _fixpoint, _script, dehyphenate, join_lines
 
 __all__ = [
@@ -109,7 +110,7 @@ def fix_kyrgyz_u(text: str) -> str:
 
 # --------------------------------------------------------------------------- mixed script
 
-_LAT2CYR = dict(zip("ABCEHKMOPTXYaceopxy", "АВСЕНКМОРТХУасеорху", strict=True))
+_LAT2CYR = _patterns.LATIN_TO_CYRILLIC
 _CYR2LAT = {v: k for k, v in _LAT2CYR.items()}
 _CYR2LAT.update({"і": "i", "ј": "j", "ѕ": "s", "І": "I", "Ј": "J", "Ѕ": "S"})
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -212,12 +213,9 @@ def remove_conversion_artifacts(text: str) -> str:
 
 
 _URL = re.compile(
-    r"(?:\b(?:https?|ftp)://|\bwww\.)[^\s<>\"«»“”]*[^\s<>\"«»“”.,;:!?)\]}'’]"
-    r"|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:kg|ru|kz|tj|uz|mn|com|org|net|edu|gov|int|info|eu|io)"
-    r"\b(?:/[^\s<>\"«»“”]*[^\s<>\"«»“”.,;:!?)\]}'’])?"
-    r"|\S*(?:%[0-9A-Fa-f]{2}){3,}\S*"
-    r"|\+\d{1,3}(?:[ ()-]{0,2}\d){6,12}\b",
+    _patterns.WEB_ADDRESS.pattern
+    + r"|\S*(?:%[0-9A-Fa-f]{2}){3,}\S*"
+    + r"|\+\d{1,3}(?:[ ()-]{0,2}\d){6,12}\b",
     re.IGNORECASE,
 )
 

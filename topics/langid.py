@@ -55,6 +55,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from topics import _patterns
+
 __all__ = ["LANGUAGES", "MIN_LETTERS", "detect_language", "language_scores"]
 
 LANGUAGES = ("ky", "ru", "en", "mn", "tg", "kk", "other")
@@ -247,16 +249,13 @@ _W_TG_VERB = 1.5
 _WORD_MAX = 4.0  # the letters of one word add at most this much to a language ...
 _WORD_MIN = -2.0  # ... and take at most this much away
 
-_URL = re.compile(r"(?:https?://|ftp://|www\.)\S+", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DOI = re.compile(r"\bdoi:?\s*10\.\S+", re.IGNORECASE)
-_TLD = r"(?:com|org|net|edu|gov|kg|ru|kz|tj|mn|uk|io|info|int)"
-_DOMAIN_HINT = re.compile(r"\." + _TLD + r"\b", re.IGNORECASE)
-_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\." + _TLD + r"\b(?:/\S*)?", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+")
 _NOT_CYRILLIC = re.compile(r"[^\u0400-\u052f]")
 # Applied to lower-cased words, so upper-case look-alikes (B H K M T) appear as b h k m t.
-_LATIN_TO_CYR = str.maketrans("aceopxybhkmt", "асеорхувнкмт")
+_LATIN_TO_CYR = str.maketrans(
+    {k.lower(): v.lower() for k, v in _patterns.LATIN_TO_CYRILLIC.items()}
+)
 _NON_ENGLISH_LATIN = re.compile(r"[^\x00-\x7f]")
 
 
@@ -292,14 +291,10 @@ _DOUBLE_VOWEL_TABLE = tuple((_IDX[lang], w) for lang, w in _DOUBLE_VOWEL.items()
 
 def _strip_urls(text: str) -> str:
     # Cheap guards first: the patterns are only run on text that can match them.
-    if "://" in text or "www." in text or "WWW." in text:
-        text = _URL.sub(" ", text)
-    if "@" in text:
-        text = _EMAIL.sub(" ", text)
+    if _patterns.WEB_HINT.search(text):
+        text = _patterns.WEB_ADDRESS.sub(" ", text)
     if "doi" in text or "DOI" in text:
         text = _DOI.sub(" ", text)
-    if "." in text and _DOMAIN_HINT.search(text):
-        text = _DOMAIN.sub(" ", text)
     return text
 
 

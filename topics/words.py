@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 
+from topics import _patterns
 from topics._lemma_ky import lemmatize_ky
 
 __all__ = [
@@ -46,16 +47,12 @@ LANGUAGES = ("ky", "ru", "en", "tg", "mn", "kk")
 
 # --------------------------------------------------------------------------- tokenize
 
-_URL = re.compile(r"(?:https?://|ftp://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|kg|ru|edu|gov)\S*")
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "`": "'", "\u00ad": None})
 _HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-"})
 # Letters only ([^\W\d_]), joined by single inner hyphens or apostrophes.
 _TOKEN = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
-# Cheap tests that let most texts skip the character maps and the URL pattern (a scan of
-# every word boundary); the result is the same either way.
+# A cheap test that lets most texts skip the character maps; the result is the same either way.
 _MAPPED = re.compile("[" + re.escape("".join(map(chr, sorted({*_APOSTROPHES, *_HYPHENS})))) + "]")
-_URL_HINT = re.compile(r"://|www\.|\.(?:com|org|net|kg|ru|edu|gov)")
 
 
 def tokenize(text: str) -> list[str]:
@@ -84,10 +81,8 @@ def tokenize(text: str) -> list[str]:
         text = unicodedata.normalize("NFC", text)
     if _MAPPED.search(text):
         text = text.translate(_APOSTROPHES).translate(_HYPHENS)
-    if "@" in text:
-        text = _EMAIL.sub(" ", text)
-    if _URL_HINT.search(text):
-        text = _URL.sub(" ", text)
+    if _patterns.WEB_HINT.search(text):
+        text = _patterns.WEB_ADDRESS.sub(" ", text)
     return [t for t in map(str.lower, _TOKEN.findall(text)) if len(t) > 1]
 
 
