@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from topics import _io
 from topics.errors import TopicsError
 
 
@@ -37,12 +38,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cfg.ingest.strict = True
     if args.out is None and not cfg.out:
         raise TopicsError("no output folder: pass --out DIR or set `out = ...` in --config")
-    out = Path(args.out) if args.out is not None else Path(cfg.out)
-    if out.exists() and not args.overwrite:
-        raise TopicsError(
-            f"{out}: output folder already exists; choose a new --out folder or pass "
-            "--overwrite to replace it."
-        )
+    out = _io.check_out(args.out if args.out is not None else cfg.out, args.overwrite)
     saved = None
     if args.config is not None:
         from topics._embstore import FILE_NAME, SavedEmbeddings

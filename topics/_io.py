@@ -63,14 +63,7 @@ def atomic_output_dir(out: str | Path, *, overwrite: bool = False) -> Iterator[P
         Replace an existing ``out``. Without it an existing ``out`` is refused, so earlier
         results are never destroyed.
     """
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise TopicsError(
-            f"{out}: output folder already exists; choose a new --out folder or pass "
-            "--overwrite to replace it."
-        )
-    if out.exists() and not out.is_dir():
-        raise TopicsError(f"{out}: exists and is not a folder; choose another --out path.")
+    out = check_out(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
@@ -90,3 +83,19 @@ def atomic_output_dir(out: str | Path, *, overwrite: bool = False) -> Iterator[P
 def stderr_is_tty() -> bool:
     """Whether progress bars should be shown by default."""
     return hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+
+
+def check_out(out: str | Path, overwrite: bool = False) -> Path:
+    """``out`` as a path, after refusing an existing folder (unless ``overwrite``) or a file.
+
+    Called before a long run, so a run never ends in this error.
+    """
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise TopicsError(
+            f"{out}: output folder already exists; choose a new --out folder or pass "
+            "--overwrite to replace it."
+        )
+    if out.exists() and not out.is_dir():
+        raise TopicsError(f"{out}: exists and is not a folder; choose another --out path.")
+    return out
