@@ -8,19 +8,23 @@ A codebook is a TOML file with a list of ``[[theme]]`` tables, each with ``name`
     description = "Digital and computer literacy of teachers and students"
     keywords = ["санариптик сабаттуулук", "цифровая грамотность", "digital literacy"]
 
-Scoring combines four kinds of evidence, each computed as plain array operations:
+Scoring combines kinds of evidence, each computed as plain array operations:
 
 1. **prototypes**: cosine between the segment's passage embedding and the theme's query
-   embeddings (its description and each keyword), averaged over the closest few;
+   embeddings (its description and each keyword), averaged over the closest few, minus part
+   of the theme's baseline (:func:`prototype_bias`: how strongly its prototypes attract the
+   other themes' prototypes, so a theme with generic prototypes does not win everything; it
+   depends on the codebook only, not on the corpus);
 2. **words**: the theme's keyword phrases found in the segment after tokenising and stemming
    (so ``санариптик сабаттуулугу`` matches ``санариптик сабаттуулук``);
-3. **context**: neighbouring segments of the same document (a paragraph continues its
-   neighbours' theme more often than not);
-4. **topic**: the mean score of the segment's topic (paragraphs of one topic share a theme).
+3. **context**: the segment's article and its neighbouring paragraphs (a paragraph continues
+   its neighbours' theme more often than not);
+4. **topic** (off by default, ``w_topic = 0``): the mean score of the segment's topic.
 
-Each score is standardised per theme over the corpus (calibration: a theme whose prototypes are
-generically close to everything gains nothing from it), then combined. A segment gets the best
-theme when its combined score reaches ``min_score``, otherwise no theme.
+The scores stay on the cosine scale (:func:`combine_scores`; no per-theme standardisation,
+which would inflate rare themes). A segment gets its best theme unless that best score lies
+more than ``min_z`` robust standard deviations below the corpus's median best score
+(:func:`assign_themes`): then nothing in the codebook fits it and it stays unthemed.
 
 **Few-shot.** Paragraphs coded by hand (a coding sheet, see :mod:`topics.coding`) calibrate
 the codebook: :func:`theme_offsets` learns one offset per theme (and one for "no theme") by
