@@ -1110,15 +1110,19 @@ def _assign_rest(
     idx, sim = _nearest_sampled(reduced, sample, rest, ASSIGN_NEIGHBOURS)
     full = np.full(n, -1, dtype=np.int64)
     full[sample] = labels
-    full[rest] = _vote(labels[idx])
     all_members = np.full((len(members), n), -1, dtype=np.int64)
-    for i, row in enumerate(members):
-        all_members[i, sample] = row
-        all_members[i, rest] = _vote(row[idx])
+    all_members[:, sample] = members
     all_coords = None
     if coords is not None:
         all_coords = np.zeros((n, 2))
         all_coords[sample] = coords
-        w = np.maximum(sim.astype(np.float64), 1e-6)
-        all_coords[rest] = np.einsum("ij,ijk->ik", w, coords[idx]) / w.sum(axis=1, keepdims=True)
+    # Block by block of rows (a row's vote and position are its own): no (n, k) temporaries.
+    for rows in row_blocks(len(rest)):
+        near, at = idx[rows], rest[rows]
+        full[at] = _vote(labels[near])
+        for i, row in enumerate(members):
+            all_members[i, at] = _vote(row[near])
+        if coords is not None:
+            w = np.maximum(sim[rows].astype(np.float64), 1e-6)
+            all_coords[at] = np.einsum("ij,ijk->ik", w, coords[near]) / w.sum(axis=1, keepdims=True)
     return full, all_members, all_coords
