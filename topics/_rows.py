@@ -29,6 +29,8 @@ def row_blocks(n: int, size: int = ROW_BLOCK) -> Iterator[slice]:
     if size < 1:
         raise ValueError(f"size must be >= 1, got {size}")
     k = math.ceil(n / size)
+    if k == 0:
+        return
     bounds = [round(i * n / k) for i in range(k + 1)]
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         yield slice(a, b)

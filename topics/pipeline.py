@@ -27,6 +27,7 @@ import pandas as pd
 
 from topics import _io
 from topics._embstore import SavedEmbeddings, round_vectors, text_hash
+from topics._rows import row_blocks
 from topics.config import RunConfig, apply_settings
 from topics.errors import TopicsError, TopicsWarning
 from topics.result import Result
@@ -238,16 +239,20 @@ def _check_embeddings(embeddings: object) -> np.ndarray:
         raise TopicsError(
             f"embeddings must be a 2-D array (one row per paragraph), got shape {arr.shape}"
         )
-    bad = ~np.isfinite(arr).all(axis=1)
+    bad = np.zeros(len(arr), dtype=bool)
+    norms = np.empty((len(arr), 1), dtype=np.float32)
+    for rows in row_blocks(len(arr)):  # no (n, d) temporaries
+        bad[rows] = ~np.isfinite(arr[rows]).all(axis=1)
+        norms[rows] = np.linalg.norm(arr[rows], axis=1, keepdims=True)
     if bad.any():
         raise TopicsError(f"embeddings rows {np.flatnonzero(bad)[:10].tolist()} are not finite")
-    norms = np.linalg.norm(arr, axis=1, keepdims=True)
     if (norms == 0).any():
         raise TopicsError(f"embeddings rows {np.flatnonzero(norms[:, 0] == 0)[:10].tolist()} "
                           "are all zeros")  # fmt: skip
-    out = arr / norms
-    # rounded here, in place, as round_vectors would: one copy of a large array, not three
-    out[...] = out.astype(np.float16)
+    out = np.empty(arr.shape, dtype=np.float32)
+    for rows in row_blocks(len(arr)):
+        # rounded here as round_vectors would: one copy of a large array, not three
+        out[rows] = (arr[rows] / norms[rows]).astype(np.float16)
     return out
 
 
