@@ -14,6 +14,8 @@ Example
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import time
 import warnings
 from collections.abc import Iterator
@@ -215,6 +217,29 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
     t = time.perf_counter()
     yield
     timings[name] = time.perf_counter() - t
+    _give_back_freed_memory()
+
+
+@functools.cache
+def _malloc_trim():
+    """The C library's ``malloc_trim`` (glibc; None elsewhere: macOS, Windows, musl)."""
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def _give_back_freed_memory() -> None:
+    """Return the heap pages a stage freed to the system.
+
+    A stage that makes and drops millions of Python strings (ingest holds every text twice
+    on the way) leaves them as holes in the C heap, which large arrays (mapped apart) never
+    reuse: without this the holes stay in the process until it ends (0.6 GB at 200,000
+    paragraphs, ~3 GB at 1M). Only glibc has ``malloc_trim``; elsewhere nothing is done.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 @contextmanager
