@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["group_keys", "group_mean", "neighbour_sum"]
+__all__ = ["group_keys", "group_mean", "group_means", "neighbour_sum"]
 
 
 def group_keys(groups: Sequence[object]) -> np.ndarray:
@@ -55,11 +55,34 @@ def group_mean(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
     One stable sort, then one mean per contiguous run of a group: O(n log n), and each mean
     sums the group's rows in their original order (the floats of a per-group mask).
     """
-    out = np.zeros_like(values)
+    means, inverse = group_means(values, keys)
+    return means[inverse] if len(values) else np.zeros_like(values)
+
+
+def group_means(values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean row of each group and each row's group: ``means[inverse]`` is
+    :func:`group_mean` without an (n, d) array (one row per group).
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n, d)
+    keys : numpy.ndarray, shape (n,)
+        Group of each row (see :func:`group_keys`).
+
+    Returns
+    -------
+    means : numpy.ndarray, shape (n_groups, d), dtype of ``values``
+        Groups in sorted key order (as :func:`numpy.unique`).
+    inverse : numpy.ndarray of intp, shape (n,)
+        Row of ``means`` of each row.
+    """
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
     bounds = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
-    for rows in np.split(order, bounds):
-        if len(rows):
-            out[rows] = values[rows].mean(axis=0)
-    return out
+    runs = np.split(order, bounds) if len(order) else []
+    means = np.zeros((len(runs), *values.shape[1:]), dtype=values.dtype)
+    inverse = np.zeros(len(keys), dtype=np.intp)
+    for g, rows in enumerate(runs):
+        means[g] = values[rows].mean(axis=0)
+        inverse[rows] = g
+    return means, inverse

@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from topics import _umap
-from topics._context import group_keys, group_mean, neighbour_sum
+from topics._context import group_keys, group_means
+from topics._rows import row_blocks
 
 __all__ = [
     "ClusterResult",
@@ -199,14 +200,17 @@ def default_params(n: int) -> dict[str, Any]:
 
 def _normalise(X: np.ndarray, in_place: bool = False) -> np.ndarray:
     """Rows scaled to unit length (zero rows kept), as float32; ``in_place`` divides ``X``
-    itself (same floats, no second array of its size).
+    itself, block by block of rows (same floats, no second array of its size).
     """
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    if in_place:
-        X /= norms
-        return X.astype(np.float32, copy=False)
-    return (X / norms).astype(np.float32)
+    if not in_place:
+        norms = np.linalg.norm(X, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return (X / norms).astype(np.float32, copy=False)
+    for rows in row_blocks(len(X)):
+        norms = np.linalg.norm(X[rows], axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        X[rows] /= norms
+    return X.astype(np.float32, copy=False)
 
 
 def _with_context(
@@ -222,16 +226,28 @@ def _with_context(
     is mostly about one thing, a long paper covers several.
     """
     g = group_keys(groups)
-    # In place on the float64 neighbour sums (the same floats as X + weight * nb / cnt).
-    out, cnt = neighbour_sum(X, g)
-    out *= weight
-    out /= np.maximum(cnt, 1)
-    out += X
+    same_prev = np.r_[False, g[1:] == g[:-1]]
+    same_next = np.r_[g[:-1] == g[1:], False]
     if article_weight:
-        _, inverse, sizes = np.unique(g, return_inverse=True, return_counts=True)
+        means, inverse = group_means(X, g)
+        sizes = np.bincount(inverse, minlength=len(means))
         scale = article_weight * np.minimum(1.0, article_size / sizes[inverse])
-        out += scale[:, None] * group_mean(X, g)
-    return _normalise(out.astype(np.float32))
+    out = np.empty(X.shape, dtype=np.float32)
+    # Block by block of rows, in float64: the floats of X + weight * (neighbour mean) +
+    # scale * (group mean) computed on the whole array, without (n, d) float64 arrays.
+    for rows in row_blocks(len(X)):
+        prev = same_prev[rows]
+        nxt = same_next[rows]
+        block = np.zeros((len(prev), X.shape[1]), dtype=np.float64)
+        block[prev] += X[np.flatnonzero(prev) + rows.start - 1]
+        block[nxt] += X[np.flatnonzero(nxt) + rows.start + 1]
+        block *= weight
+        block /= np.maximum(prev.astype(np.float64) + nxt, 1)[:, None]
+        block += X[rows]
+        if article_weight:
+            block += scale[rows, None] * means[inverse[rows]]
+        out[rows] = _normalise(block.astype(np.float32))
+    return out
 
 
 def align_languages(
@@ -275,8 +291,12 @@ def align_languages(
     >>> X = np.eye(4, dtype="float32")[[0, 1, 2, 3]] + np.array([[5, 0, 0, 0]] * 2 + [[0] * 4] * 2)
     >>> align_languages(X, ["ky", "ky", "ru", "ru"], min_segments=1).shape
     (4, 4)
+
+    This function is long because its docstring documents the three steps; the code is
+    about 40 lines.
     """
-    X = np.asarray(embeddings, dtype=np.float64)
+    X = np.asarray(embeddings)
+    X = X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
     if X.ndim != 2:
         raise ValueError(f"embeddings must be a 2-D array (n, d), got shape {X.shape}")
     langs = np.asarray([str(x) for x in languages], dtype=object)
@@ -287,28 +307,34 @@ def align_languages(
         )
     if len(X) == 0:
         return X.astype(np.float32)
-    global_mean = X.mean(axis=0)
-    out = np.empty_like(X)
-    means = []
-    for lang in sorted(set(langs.tolist())):
-        mask = langs == lang
-        m = int(mask.sum())
-        rows = X[mask]
-        mean = rows.mean(axis=0)
-        shrunk = (m * mean + min_segments * global_mean) / (m + min_segments)
-        rows -= shrunk
-        out[mask] = rows
-        del rows
+    # Means in float64; rows centred, projected and normalised in float64 block by block into
+    # a float32 result: the floats of a whole float64 copy, without (n, d) float64 arrays.
+    global_mean = X.mean(axis=0, dtype=np.float64)
+    names = sorted(set(langs.tolist()))
+    index = {name: j for j, name in enumerate(names)}
+    code = np.asarray([index[x] for x in langs], dtype=np.intp) if len(names) > 1 else None
+    shrunk, means = np.empty((len(names), X.shape[1])), []
+    for j in range(len(names)):
+        mask = slice(None) if code is None else code == j  # one language: no copy
+        m = len(X) if code is None else int(mask.sum())
+        mean = X[mask].mean(axis=0, dtype=np.float64)
+        shrunk[j] = (m * mean + min_segments * global_mean) / (m + min_segments)
         if m >= min_segments:
             means.append(mean)
-    del X  # in-place steps from here on: a national corpus holds few copies of (n, d)
+    basis = None
     if project_directions and len(means) >= 2:
         M = np.stack(means) - np.mean(means, axis=0)
         # Orthonormal basis of the span of the language offsets (rank <= n_languages - 1).
         U, s, _ = np.linalg.svd(M.T, full_matrices=False)
         basis = U[:, s > 1e-8 * max(s.max(), 1e-12)]
-        out -= (out @ basis) @ basis.T
-    return _normalise(out, in_place=True)
+    out = np.empty(X.shape, dtype=np.float32)
+    for rows in row_blocks(len(X)):
+        block = X[rows].astype(np.float64)
+        block -= shrunk[0] if code is None else shrunk[code[rows]]
+        if basis is not None:
+            block -= (block @ basis) @ basis.T
+        out[rows] = _normalise(block, in_place=True)
+    return out
 
 
 def canonical_labels(labels: np.ndarray) -> np.ndarray:
@@ -949,7 +975,7 @@ def _features(
         # No language alignment, but the common component of all embeddings is removed:
         # e5-style vectors are anisotropic (all cosines ~0.8), which would make the centroid
         # similarities used for merging meaningless.
-        aligned = _normalise(X - X.mean(axis=0, keepdims=True)) if n else X
+        aligned = _normalise(X - X.mean(axis=0, keepdims=True), in_place=True) if n else X
         p["aligned"] = False
     p["n_languages_aligned"] = int(n_langs) if n_langs >= 2 else 0
 
@@ -972,8 +998,9 @@ def _features(
             float(p["article_weight"]),
             int(p["article_size"]),
         )
-    if features is not aligned:
-        features = _normalise(features - features.mean(axis=0, keepdims=True))
+    if features is not aligned:  # an array of this function's own: centred in place
+        features -= features.mean(axis=0, keepdims=True)
+        features = _normalise(features, in_place=True)
     return aligned, features
 
 
@@ -1083,15 +1110,19 @@ def _assign_rest(
     idx, sim = _nearest_sampled(reduced, sample, rest, ASSIGN_NEIGHBOURS)
     full = np.full(n, -1, dtype=np.int64)
     full[sample] = labels
-    full[rest] = _vote(labels[idx])
     all_members = np.full((len(members), n), -1, dtype=np.int64)
-    for i, row in enumerate(members):
-        all_members[i, sample] = row
-        all_members[i, rest] = _vote(row[idx])
+    all_members[:, sample] = members
     all_coords = None
     if coords is not None:
         all_coords = np.zeros((n, 2))
         all_coords[sample] = coords
-        w = np.maximum(sim.astype(np.float64), 1e-6)
-        all_coords[rest] = np.einsum("ij,ijk->ik", w, coords[idx]) / w.sum(axis=1, keepdims=True)
+    # Block by block of rows (a row's vote and position are its own): no (n, k) temporaries.
+    for rows in row_blocks(len(rest)):
+        near, at = idx[rows], rest[rows]
+        full[at] = _vote(labels[near])
+        for i, row in enumerate(members):
+            all_members[i, at] = _vote(row[near])
+        if coords is not None:
+            w = np.maximum(sim[rows].astype(np.float64), 1e-6)
+            all_coords[at] = np.einsum("ij,ijk->ik", w, coords[near]) / w.sum(axis=1, keepdims=True)
     return full, all_members, all_coords

@@ -307,6 +307,10 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
+#: The dtype pandas gives a column of strings (``str`` from pandas 3, else ``object``).
+_STR_DTYPE = pd.Series(["text"]).dtype
+
+
 def corpus_table(frame: pd.DataFrame, *, paragraphs: bool = False) -> pd.DataFrame:
     """A DataFrame corpus checked and in its saved form: ``doc_id``, ``text``, metadata as text.
 
@@ -359,9 +363,12 @@ def corpus_table(frame: pd.DataFrame, *, paragraphs: bool = False) -> pd.DataFra
             "reading order), pass split=False (or embeddings=, which implies it): each row is "
             "then one paragraph of its document."
         )
-    table = pd.DataFrame(
-        {"doc_id": ids, "text": [t if isinstance(t, str) else None for t in frame["text"]]}
-    )
+    text = frame["text"]
+    if text.dtype == object or text.dtype != _STR_DTYPE:
+        text = [t if isinstance(t, str) else None for t in text]
+    # else: pandas' own text column (strings or missing) is kept as it is, not copied: at 1M
+    # paragraphs its copy and the Python strings in between cost GBs
+    table = pd.DataFrame({"doc_id": ids, "text": text})
     for c in columns:
         if c not in ("text", "doc_id"):
             table[c] = [_cell(v) for v in frame[c]]

@@ -89,6 +89,10 @@ def _num(x: object, fmt: str = "{:.2f}") -> str:
 #: Most rows an HTML table of the report shows; the run folder's files keep every row.
 MAX_TABLE_ROWS = 500
 
+#: Parts of a run folder the report never draws; :func:`write_report` does not read them
+#: (at 1M paragraphs they are GBs: every text twice, the embeddings).
+NOT_DRAWN = ("documents", "corpus", "embeddings", "theme_probs", "coded")
+
 
 def _capped(df: pd.DataFrame, what: str, file: str) -> tuple[pd.DataFrame, str]:
     """The first :data:`MAX_TABLE_ROWS` rows of ``df`` and a note naming the full file."""
@@ -573,7 +577,7 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
     ``figures_skipped`` (``figure``, ``reason``).
     """
     run_dir = Path(run_dir)
-    result = Result.load(run_dir)
+    result = Result.load(run_dir, skip=NOT_DRAWN)
     skipped: dict[str, str] = {}
     page = render_report(result, similarity=S.load_similarity(run_dir), skipped=skipped)
     _record_skipped(run_dir, result.manifest, skipped)

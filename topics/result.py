@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -251,7 +252,7 @@ class Result:
         (folder / "outputs.sha256").write_text(digest.hexdigest() + "\n", "utf-8")
 
     @classmethod
-    def load(cls, folder: str | Path) -> Result:
+    def load(cls, folder: str | Path, *, skip: Collection[str] = ()) -> Result:
         """Load a run folder written by :meth:`save` (or ``topics run``, ``topics ingest``).
 
         Reads back every table, the manifest, the configuration (paths in it stay relative
@@ -261,6 +262,10 @@ class Result:
         ----------
         folder : str or pathlib.Path
             A run folder.
+        skip : collection of str, optional
+            Attributes not to read (left None), e.g. ``("embeddings", "corpus",
+            "documents")``: the large parts a report does not draw. ``segments`` is always
+            read.
 
         Returns
         -------
@@ -269,11 +274,20 @@ class Result:
         folder = Path(folder)
         if not (folder / "segments.csv").exists() and not (folder / "segments.parquet").exists():
             raise FileNotFoundError(f"{folder}: not a run folder (no segments.csv)")
+        skip = set(skip)
+        optional = {f.name for f in fields(cls)} - {"segments", "manifest", "config", "folder"}
+        if skip - optional:
+            raise ValueError(
+                f"cannot skip {sorted(skip - optional)} when loading a run; skip any of "
+                f"{sorted(optional)}"
+            )
         tables: dict[str, pd.DataFrame | None] = {}
         for name in _TABLES:
             fname = _FILES.get(name, name)
             pq, csv = folder / f"{fname}.parquet", folder / f"{fname}.csv"
-            if pq.exists():
+            if name in skip:
+                tables[name] = None
+            elif pq.exists():
                 tables[name] = pd.read_parquet(pq)
             elif csv.exists():
                 tables[name] = _read_csv(csv)
@@ -287,22 +301,25 @@ class Result:
             config = tomllib.loads((folder / "config.toml").read_text("utf-8"))
         for name, file in _EFFECT_TABLES.items():
             path = folder / f"{file}.csv"
-            tables[name] = _read_csv(path) if path.exists() else None
-        for name, path in (("theme_probs", "theme_probs.parquet"), ("corpus", CORPUS_FILE)):
-            tables[name] = pd.read_parquet(folder / path) if (folder / path).exists() else None
+            tables[name] = _read_csv(path) if path.exists() and name not in skip else None
+        for name, file in (("theme_probs", "theme_probs.parquet"), ("corpus", CORPUS_FILE)):
+            path = folder / file
+            tables[name] = pd.read_parquet(path) if path.exists() and name not in skip else None
         from topics._embstore import FILE_NAME, SavedEmbeddings
         from topics.model import load_model
 
         embeddings = None
-        if (folder / FILE_NAME).exists():
+        if (folder / FILE_NAME).exists() and "embeddings" not in skip:
             embeddings = SavedEmbeddings.load(folder / FILE_NAME)
-        model = load_model(folder / "model") if (folder / "model").is_dir() else None
+        model = None
+        if (folder / "model").is_dir() and not {"model", "similarity"} <= skip:
+            model = load_model(folder / "model")
         return cls(
             manifest=manifest,
             config=config,
-            similarity=None if model is None else model.similarity,
+            similarity=None if model is None or "similarity" in skip else model.similarity,
             embeddings=embeddings,
-            model=model,
+            model=None if "model" in skip else model,
             folder=folder,
             **tables,  # type: ignore[arg-type]
         )
