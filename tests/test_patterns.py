@@ -47,3 +47,27 @@ def test_look_alike_table_is_shared():
     assert clean._LAT2CYR is _patterns.LATIN_TO_CYRILLIC
     for latin, cyrillic in _patterns.LATIN_TO_CYRILLIC.items():
         assert latin.lower().translate(langid._LATIN_TO_CYR) == cyrillic.lower()
+
+
+def test_the_cleaning_guard_never_skips_a_match():
+    """``remove_urls_emails`` skips text without a hint; every text the full pattern matches
+    has one (fuzzed with the characters the pattern is made of)."""
+    import numpy as np
+
+    from topics import clean
+
+    rng = np.random.default_rng(0)
+    alphabet = list("ab.kgru/:@w%+1 2Fэ-_") + [".kg", "www.", "://", "%2F", "+996"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet, size=int(rng.integers(1, 25))))
+        if clean._URL.search(text):
+            assert clean._URL_HINT.search(text), text
+    samples = [f"мектеп {a} жана" for a in ADDRESSES] + [
+        "тел. +996 312 123456",
+        "%D0%BA%D0%B0%D0%B1",
+        "кадимки текст",
+    ]
+    for text in samples:
+        assert clean.remove_urls_emails(text) == clean._fixpoint(
+            lambda t: clean._sub_lines(clean._URL, "", t), text
+        )

@@ -231,7 +231,13 @@ def remove_urls_emails(text: str) -> str:
     >>> remove_urls_emails("сайтта www.safe.edu.kg жеткиликтүү")
     'сайтта жеткиликтүү'
     """
+    if not _URL_HINT.search(text):  # nothing _URL could match: skip the scan
+        return text
     return _fixpoint(lambda t: _sub_lines(_URL, "", t), text)
+
+
+# Every alternative of _URL contains one of these.
+_URL_HINT = re.compile(_patterns.WEB_HINT.pattern + r"|%[0-9A-Fa-f]{2}|\+\d", re.IGNORECASE)
 
 
 _PAGE_NUMBER = re.compile(
