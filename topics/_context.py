@@ -18,7 +18,9 @@ def group_keys(groups: Sequence[object]) -> np.ndarray:
     return np.asarray([str(x) for x in groups], dtype=object)
 
 
-def neighbour_sum(values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def neighbour_sum(
+    values: np.ndarray, keys: np.ndarray, rows: slice | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Sum and count of each row's previous and next row within the same group.
 
     Their mean is ``total / np.maximum(count, 1)`` (zero for rows without a neighbour).
@@ -29,22 +31,26 @@ def neighbour_sum(values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.
         Rows in reading order.
     keys : numpy.ndarray, shape (n,)
         Group of each row (see :func:`group_keys`).
+    rows : slice, optional
+        Only these rows (a block of a large array: the same floats as those rows of the whole
+        result); default every row.
 
     Returns
     -------
-    total : numpy.ndarray of float64, shape (n, d)
+    total : numpy.ndarray of float64, shape (n_rows, d)
         Sum of the neighbouring rows (zero for rows without a neighbour in their group).
-    count : numpy.ndarray of float64, shape (n, 1)
+    count : numpy.ndarray of float64, shape (n_rows, 1)
         Number of neighbours (0, 1 or 2).
     """
-    n = len(values)
-    total = np.zeros(values.shape, dtype=np.float64)
-    count = np.zeros((n, 1))
-    same_prev = np.r_[False, keys[1:] == keys[:-1]]
-    same_next = np.r_[keys[:-1] == keys[1:], False]
-    total[same_prev] += values[np.flatnonzero(same_prev) - 1]
+    rows = slice(0, len(values)) if rows is None else rows
+    start = rows.start or 0
+    same_prev = np.r_[False, keys[1:] == keys[:-1]][rows]
+    same_next = np.r_[keys[:-1] == keys[1:], False][rows]
+    total = np.zeros((len(same_prev), *values.shape[1:]), dtype=np.float64)
+    count = np.zeros((len(same_prev), 1))
+    total[same_prev] += values[np.flatnonzero(same_prev) + start - 1]
     count[same_prev] += 1
-    total[same_next] += values[np.flatnonzero(same_next) + 1]
+    total[same_next] += values[np.flatnonzero(same_next) + start + 1]
     count[same_next] += 1
     return total, count
 

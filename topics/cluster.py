@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from topics import _umap
-from topics._context import group_keys, group_means
+from topics._context import group_keys, group_means, neighbour_sum
 from topics._rows import row_blocks
 
 __all__ = [
@@ -226,8 +226,6 @@ def _with_context(
     is mostly about one thing, a long paper covers several.
     """
     g = group_keys(groups)
-    same_prev = np.r_[False, g[1:] == g[:-1]]
-    same_next = np.r_[g[:-1] == g[1:], False]
     if article_weight:
         means, inverse = group_means(X, g)
         sizes = np.bincount(inverse, minlength=len(means))
@@ -236,14 +234,8 @@ def _with_context(
     # Block by block of rows, in float64: the floats of X + weight * (neighbour mean) +
     # scale * (group mean) computed on the whole array, without (n, d) float64 arrays.
     for rows in row_blocks(len(X)):
-        prev = same_prev[rows]
-        nxt = same_next[rows]
-        block = np.zeros((len(prev), X.shape[1]), dtype=np.float64)
-        block[prev] += X[np.flatnonzero(prev) + rows.start - 1]
-        block[nxt] += X[np.flatnonzero(nxt) + rows.start + 1]
-        block *= weight
-        block /= np.maximum(prev.astype(np.float64) + nxt, 1)[:, None]
-        block += X[rows]
+        nb, cnt = neighbour_sum(X, g, rows)
+        block = X[rows] + weight * nb / np.maximum(cnt, 1)
         if article_weight:
             block += scale[rows, None] * means[inverse[rows]]
         out[rows] = _normalise(block.astype(np.float32))
