@@ -131,7 +131,7 @@ def export_figures(
         result = Result.load(run_dir)
     except FileNotFoundError as exc:
         raise TopicsError(str(exc)) from exc
-    figs = F.all_figures(result, similarity=F.load_similarity(run_dir))
+    figs = F.all_figures(result, similarity=result.similarity)
     if names is not None:
         unknown = sorted(set(names) - set(F.FIGURES))
         if unknown:

@@ -579,7 +579,7 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
     run_dir = Path(run_dir)
     result = Result.load(run_dir, skip=NOT_DRAWN)
     skipped: dict[str, str] = {}
-    page = render_report(result, similarity=S.load_similarity(run_dir), skipped=skipped)
+    page = render_report(result, similarity=result.similarity, skipped=skipped)
     _record_skipped(run_dir, result.manifest, skipped)
     out = Path(path) if path is not None else run_dir / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
