@@ -294,8 +294,7 @@ def _check_embeddings(embeddings: object) -> np.ndarray:
                           "are all zeros")  # fmt: skip
     out = np.empty(arr.shape, dtype=np.float32)
     for rows in row_blocks(len(arr)):
-        # rounded here as round_vectors would: one copy of a large array, not three
-        out[rows] = (arr[rows] / norms[rows]).astype(np.float16)
+        out[rows] = round_vectors(arr[rows] / norms[rows])  # one large array, not three
     return out
 
 
