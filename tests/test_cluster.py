@@ -192,6 +192,8 @@ def test_default_params_scale_with_n():
     assert small["n_neighbors"] <= mid["n_neighbors"] <= large["n_neighbors"]
     assert 10 <= small["n_neighbors"] and large["n_neighbors"] <= 50
     assert small["min_cluster_size"] >= 5
+    # umap's convention: fewer epochs per member on larger data
+    assert small["consensus_epochs"] == 200 and large["consensus_epochs"] == 100
     with pytest.raises(ValueError):
         cluster.default_params(-1)
 
@@ -270,3 +272,34 @@ def test_fit_sample_must_not_be_negative(blobs):
     X, _, _ = blobs
     with pytest.raises(ValueError, match="fit_sample"):
         cluster.fit_clusters(X, params={"fit_sample": -1})
+
+
+def test_members_search_neighbours_among_candidates_exactly():
+    """A member's neighbours found among the once-searched candidates are the exact ones."""
+    from topics import _umap
+
+    rng = np.random.default_rng(3)
+    R = rng.standard_normal((400, 50)).astype(np.float32)
+    R[7] = R[3]  # a duplicate row: still its own first neighbour
+    k = 12
+    cand = _umap.candidates(R, k)
+    assert cand.shape == (400, k - 1 + _umap.CANDIDATE_EXTRA)
+    assert not np.any(cand == np.arange(400)[:, None])  # never its own candidate
+    for seed in range(3):
+        Z = cluster._perturb(R, 0.01, seed)
+        exact_idx, exact_d = _umap._knn(Z, k, "cosine")
+        idx, d = _umap.knn_among(Z, cand, k)
+        assert np.array_equal(idx[:, 0], np.arange(400))
+        assert np.array_equal(np.sort(idx, axis=1), np.sort(exact_idx, axis=1))
+        assert np.allclose(np.sort(d, axis=1), np.sort(exact_d, axis=1), atol=1e-6)
+
+
+def test_fast_ari_equals_scikit_learn():
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 80))
+        a = rng.integers(-1, int(rng.integers(1, 7)), n)
+        b = a.copy() if rng.random() < 0.2 else rng.integers(-1, int(rng.integers(1, 7)), n)
+        assert cluster._ari(a, b) == adjusted_rand_score(a, b)

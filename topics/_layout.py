@@ -8,6 +8,7 @@ break is a paragraph break is the longest and most delicate piece of cleaning.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -18,6 +19,7 @@ __all__ = ["dehyphenate", "join_lines"]
 Rule = Callable[[str], str]
 
 
+@functools.lru_cache(maxsize=4096)
 def _script(ch: str) -> str:
     name = unicodedata.name(ch, "")
     if name.startswith("LATIN"):

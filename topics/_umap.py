@@ -33,6 +33,57 @@ def _knn(Z: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
     return idx.astype(np.int32), np.maximum(dists, 0.0).astype(np.float32)
 
 
+#: Extra candidates per row kept by :func:`candidates` beyond the ``k`` neighbours, so that a
+#: member's small perturbation (relative norm ~0.01) cannot bring in a neighbour from outside.
+CANDIDATE_EXTRA = 16
+
+
+def _unit(Z: np.ndarray) -> np.ndarray:
+    Z = np.asarray(Z, dtype=np.float64)
+    return Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-300)
+
+
+def candidates(
+    Z: np.ndarray, k: int, extra: int = CANDIDATE_EXTRA, block: int = 1024
+) -> np.ndarray:
+    """The ``k - 1 + extra`` nearest other rows of each row of ``Z`` by cosine (int32).
+
+    Computed once for all members of a consensus: each member perturbs ``Z`` only slightly,
+    so its exact neighbours are found among these candidates (:func:`knn_among`) at a small
+    fraction of an exact search's cost. Memory is one ``block`` × n matrix at a time.
+    """
+    U = _unit(Z)
+    n = len(U)
+    c = int(min(k - 1 + extra, n - 1))
+    out = np.empty((n, c), dtype=np.int32)
+    for start in range(0, n, block):
+        rows = np.arange(start, min(start + block, n))
+        S = U[rows] @ U.T
+        S[np.arange(len(rows)), rows] = -np.inf  # never its own candidate
+        out[rows] = np.argpartition(-S, c - 1, axis=1)[:, :c]
+    return out
+
+
+def knn_among(Z: np.ndarray, cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest neighbours (cosine) of each row of ``Z`` among its candidates.
+
+    Same form as an exact search: each row first (distance 0), then its ``k - 1`` nearest
+    candidates by distance (ties: candidate order). Equal to the exact search whenever every
+    true neighbour is a candidate, which :func:`candidates` makes the case for perturbations
+    far smaller than the gap to the ``extra``-th next neighbour (checked in the tests).
+    """
+    U = _unit(Z)
+    n = len(U)
+    sims = np.einsum("id,ijd->ij", U, U[cand])
+    order = np.argsort(-sims, axis=1, kind="stable")[:, : k - 1]
+    idx = np.empty((n, k), dtype=np.int32)
+    dists = np.zeros((n, k), dtype=np.float32)
+    idx[:, 0] = np.arange(n)
+    idx[:, 1:] = np.take_along_axis(cand, order, axis=1)
+    dists[:, 1:] = np.maximum(1.0 - np.take_along_axis(sims, order, axis=1), 0.0)
+    return idx, dists
+
+
 @functools.cache
 def _cache_umap_kernels() -> None:
     """Let numba keep UMAP's compiled kernels on disk, so only the first run compiles them.
@@ -87,10 +138,13 @@ def layout(
     n_components: int,
     min_dist: float,
     n_epochs: int | None = None,
+    cand: np.ndarray | None = None,
 ) -> np.ndarray:
     """Seeded UMAP of ``Z`` (exact kNN up to :data:`EXACT_KNN_MAX` rows).
 
     ``p`` holds ``n_neighbors`` and ``metric`` (see :func:`topics.cluster.default_params`).
+    ``cand`` (from :func:`candidates` on nearly the same rows, cosine metric only) makes the
+    exact neighbour search a search among those candidates.
     Returns float64 coordinates, shape (n, n_components).
     """
     import umap
@@ -101,7 +155,10 @@ def layout(
     metric = p.get("metric", "cosine")
     knn = (None, None, None)
     if n <= EXACT_KNN_MAX:
-        idx, dists = _knn(Z, n_neighbors, metric)
+        if cand is not None and metric == "cosine" and cand.shape[1] >= n_neighbors - 1:
+            idx, dists = knn_among(Z, cand, n_neighbors)
+        else:
+            idx, dists = _knn(Z, n_neighbors, metric)
         knn = (idx, dists, None)
     with warnings.catch_warnings():
         # umap warns that a fixed random_state disables parallelism (that is the point) and
