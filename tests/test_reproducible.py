@@ -56,6 +56,7 @@ def test_robust_cut_stays_away_from_merges():
     level = cluster._robust_cut(np.array([0.1, 0.5, 0.88, 1.0]), 0.6, 0.9)
     assert level == pytest.approx(0.83)
     assert cluster._robust_cut(np.array([0.2, 0.99]), 0.6, 0.9) == pytest.approx(0.9)
+    assert cluster._robust_cut(np.array([]), 0.6, 0.9, 0.05, None) == pytest.approx(0.9)
     # Merges everywhere in the range (no level with the margin): the fixed fallback.
     dense = np.linspace(0.55, 0.95, 60)
     assert cluster._robust_cut(dense, 0.6, 0.9, 0.05, 0.7) == pytest.approx(0.7)
@@ -242,3 +243,22 @@ def test_a_run_without_a_robust_cut_says_so():
         warnings.simplefilter("error")
         _warn_no_robust_cut({"n_topics": 6, "consensus": {"rule": "margin"}}, caught)
     assert len(caught) == 1
+
+
+def test_stragglers_near_the_cut_do_not_count_for_the_margin():
+    """Two clear topics, plus single segments whose merges crowd every level of the range:
+    with ``min_size`` only the merges of real groups decide whether a level is robust."""
+    rng = np.random.default_rng(0)
+    m, n = 30, 60
+    members = np.zeros((m, n), dtype=np.int64)
+    members[:, 30:] = 1
+    # Stragglers 0..9 leave topic 0 in a growing share of the members, so their merge
+    # heights spread over [0.55, 0.95].
+    for i in range(10):
+        k = 17 + i
+        members[rng.choice(m, size=k, replace=False), i] = -1
+    crowded, info = cluster.consensus_partition(members)
+    assert info["rule"] == "agreement"
+    labels, info = cluster.consensus_partition(members, min_size=5)
+    assert info["rule"] == "margin" and info["cut"] == pytest.approx(0.9)
+    assert len(set(labels[10:30].tolist())) == 1 and labels[10] != labels[40]

@@ -155,10 +155,10 @@ def default_params(n: int) -> dict[str, Any]:
         ``consensus_max`` (the co-association matrix is built on at most this many
         segments; the others join by the members' vote), ``consensus_cut`` ([0.6, 0.9]:
         the range of co-association distances in which the dendrogram is cut, at the
-        highest level that is at least
-        ``consensus_margin`` (0.05) from every merge: two topics stay apart only if most
-        members separate them, so a split that half the members make is merged instead of
-        flipping with float noise), ``consensus_fallback`` ([0.5, 0.95]: when the merge
+        highest level that is at least ``consensus_margin`` (0.05) from every merge of two
+        groups of at least twice ``min_cluster_size`` segments: two topics stay apart only
+        if most members separate them, so a split that half the members make is merged
+        instead of flipping with float noise), ``consensus_fallback`` ([0.5, 0.95]: when the merge
         heights leave no such level, the level in this range whose partition agrees best
         with the members, mean ARI; a number instead: that fixed level) and ``n_jobs``
         (0: the members of a corpus of at least
@@ -574,8 +574,8 @@ def _robust_cut(
     ``fallback`` is returned (``None``: the caller chooses; see :func:`_agreement_cut`).
     """
     h = np.unique(np.round(np.asarray(heights, dtype=np.float64), 9))
-    if len(h) == 0:
-        return None if fallback is None else float(fallback)
+    if len(h) == 0:  # no merge to keep away from: every level is robust
+        return float(hi)
     grid = np.round(np.arange(round(hi * 1000), round(lo * 1000) - 1, -1) / 1000.0, 3)
     margin = np.min(np.abs(grid[:, None] - h[None, :]), axis=1)
     ok = np.flatnonzero(margin >= min_margin - 1e-12)
@@ -642,6 +642,7 @@ def consensus_partition(
     fallback: float | Sequence[float] = (0.5, 0.95),
     max_size: int = CONSENSUS_MAX,
     random_state: int = 0,
+    min_size: int = 1,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """One partition agreed by an ensemble of clusterings (evidence accumulation).
 
@@ -674,6 +675,10 @@ def consensus_partition(
     max_size : int, default :data:`CONSENSUS_MAX`
     random_state : int, default 0
         Seeds the sample (only used when ``n > max_size``).
+    min_size : int, default 1
+        Only merges whose smaller side has at least this many segments count for the margin:
+        a few stragglers joining a topic near the cut move a handful of segments, not a
+        topic, and in a corpus with clear topics they are what leaves no level robust.
 
     Returns
     -------
@@ -712,7 +717,7 @@ def consensus_partition(
     dist = _apart_counts(sub) / float(m)
     Z = linkage(dist, method="average")
     lo, hi = float(cut[0]), float(cut[1])
-    level = _robust_cut(Z[:, 2], lo, hi, min_margin, None)
+    level = _robust_cut(Z[_smaller_side(Z) >= min_size, 2], lo, hi, min_margin, None)
     rule, agreement = "margin", None
     if level is None:
         if isinstance(fallback, (int, float)):
@@ -731,6 +736,14 @@ def consensus_partition(
     if agreement is not None:
         info["agreement"] = round(agreement, 6)
     return labels, info
+
+
+def _smaller_side(Z: np.ndarray) -> np.ndarray:
+    """Segments on the smaller side of each merge of a scipy linkage matrix."""
+    n = len(Z) + 1
+    size = np.ones(2 * n - 1)
+    size[n:] = Z[:, 3]
+    return np.minimum(size[Z[:, 0].astype(np.int64)], size[Z[:, 1].astype(np.int64)])
 
 
 def _members_vote(
@@ -1076,6 +1089,7 @@ def _consensus_topics(
         fallback=p["consensus_fallback"],
         max_size=int(p["consensus_max"]),
         random_state=random_state,
+        min_size=2 * int(p["min_cluster_size"]),
     )
     p["consensus"] = info
     labels = _drop_small(labels, int(p["min_cluster_size"]))
