@@ -155,10 +155,11 @@ def default_params(n: int) -> dict[str, Any]:
         ``consensus_max`` (the co-association matrix is built on at most this many
         segments; the others join by the members' vote), ``consensus_cut`` ([0.6, 0.9]:
         the range of co-association distances in which the dendrogram is cut, at the
-        highest level that is at least ``consensus_margin`` (0.05) from every merge of two
-        groups of at least twice ``min_cluster_size`` segments: two topics stay apart only
-        if most members separate them, so a split that half the members make is merged
-        instead of flipping with float noise), ``consensus_fallback`` ([0.5, 0.95]: when the merge
+        highest level that is at least ``consensus_margin`` (0.05) from every merge (the
+        top of the range is also taken when only merges of groups smaller than twice
+        ``min_cluster_size`` are near it): two topics stay apart only if most members
+        separate them, so a split that half the members make is merged instead of
+        flipping with float noise), ``consensus_fallback`` ([0.5, 0.95]: when the merge
         heights leave no such level, the level in this range whose partition agrees best
         with the members, mean ARI; a number instead: that fixed level) and ``n_jobs``
         (0: the members of a corpus of at least
@@ -676,9 +677,12 @@ def consensus_partition(
     random_state : int, default 0
         Seeds the sample (only used when ``n > max_size``).
     min_size : int, default 1
-        Only merges whose smaller side has at least this many segments count for the margin:
-        a few stragglers joining a topic near the cut move a handful of segments, not a
-        topic, and in a corpus with clear topics they are what leaves no level robust.
+        When no level has the margin from every merge, the top of ``cut`` is still taken if
+        it has the margin from every merge whose smaller side has at least ``min_size``
+        segments (rule ``"margin-groups"``): in a corpus with clear topics, a few stragglers
+        joining a topic near the cut move a handful of segments, not a topic, and should
+        not send the cut to the fallback. Lower levels are not taken this way: there, merges
+        of groups just under ``min_size`` are how sub-topics come and go.
 
     Returns
     -------
@@ -687,8 +691,8 @@ def consensus_partition(
     info : dict
         ``cut`` (the level used), ``margin`` (its distance to the nearest merge),
         ``sample`` (segments in the co-association matrix), ``rule`` (``"margin"``,
-        ``"agreement"`` or ``"fixed"``) and for the agreement rule ``agreement`` (the mean
-        ARI with the members).
+        ``"margin-groups"``, ``"agreement"`` or ``"fixed"``) and for the agreement rule
+        ``agreement`` (the mean ARI with the members).
 
     Examples
     --------
@@ -717,8 +721,13 @@ def consensus_partition(
     dist = _apart_counts(sub) / float(m)
     Z = linkage(dist, method="average")
     lo, hi = float(cut[0]), float(cut[1])
-    level = _robust_cut(Z[_smaller_side(Z) >= min_size, 2], lo, hi, min_margin, None)
+    level = _robust_cut(Z[:, 2], lo, hi, min_margin, None)
     rule, agreement = "margin", None
+    if level is None and min_size > 1:
+        # Only stragglers' merges near the top of the range: the topics are clear.
+        top = _robust_cut(Z[_smaller_side(Z) >= min_size, 2], lo, hi, min_margin, None)
+        if top is not None and top >= hi - 1e-9:
+            level, rule = top, "margin-groups"
     if level is None:
         if isinstance(fallback, (int, float)):
             level, rule = float(fallback), "fixed"
