@@ -573,6 +573,7 @@ def _robust_cut(
     coarsest is taken (a split that many members do not make is merged). When the merge
     heights are dense everywhere in ``[lo, hi]`` (a corpus with a continuum of sub-topics),
     ``fallback`` is returned (``None``: the caller chooses; see :func:`_agreement_cut`).
+    Without any merge, ``hi``.
     """
     h = np.unique(np.round(np.asarray(heights, dtype=np.float64), 9))
     if len(h) == 0:  # no merge to keep away from: every level is robust
