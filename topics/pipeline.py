@@ -224,7 +224,7 @@ def _warn_no_robust_cut(params: dict, caught: list[str]) -> None:
         f"that agrees best with the members (mean ARI {info.get('agreement', float('nan')):.2f}). "
         "Another seed or machine can give a topic or two more or fewer and move paragraphs "
         "between neighbouring topics; the stability column of topics.csv shows which topics are "
-        "solid. More members ([topics] consensus_runs) make the topics steadier, at "
+        "solid. More members ([topics] consensus_runs) make the topics somewhat steadier, at "
         "proportional cost.",
     )
 
