@@ -79,8 +79,7 @@ def normalize_unicode(text: str) -> str:
     text = _NEWLINES.sub("\n", text)
     # A soft hyphen at a line end marks a word broken by the layout: rejoin it.
     text = _SOFT_HYPHEN_BREAK.sub("", text)
-    table = {ord(c): _char_map(c) for c in set(text)}
-    text = text.translate({k: v for k, v in table.items() if v != chr(k)})
+    text = text.translate({ord(c): m for c in set(text) if (m := _char_map(c)) != c})
     text = unicodedata.normalize("NFC", text)
     return _SPACES.sub(" ", text)
 

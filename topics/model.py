@@ -319,7 +319,7 @@ def _fitted(clustered, texts, languages, *, random_state, top_n_words, align, gr
     """The :class:`FittedTopics` of a clustering: topics table, words, topic embeddings and
     similarity, stability against the consensus members, and the settings for the manifest.
     """
-    from sklearn.metrics import adjusted_rand_score
+    from topics.cluster import _ari
 
     labels = np.asarray(clustered.labels, dtype=int)
     aligned = np.asarray(clustered.aligned, dtype=np.float32)
@@ -347,7 +347,7 @@ def _fitted(clustered, texts, languages, *, random_state, top_n_words, align, gr
         topic_embeddings=topic_emb,
         similarity=topic_emb @ topic_emb.T,
         params=params,
-        stability_ari=[float(adjusted_rand_score(labels, o)) for o in others],
+        stability_ari=[_ari(labels, o) for o in others],
         words=topic_words_table(described),
         ctfidf_words=described.ctfidf,
     )
