@@ -124,6 +124,10 @@ def test_other_blas_kernel_and_numba_target_same_topics(seeds_run, tmp_path):
     other = other.reindex(ref.index)
     assert len(set(other) - {-1}) == len(set(ref) - {-1})
     assert adjusted_rand_score(ref, other) >= 0.98
+    # The topic stage is computed the same way on every CPU path: the very same topics.
+    assert other.equals(ref)
+    for name in ("topics.csv", "segments.csv", "prevalence.csv"):
+        assert (out / name).read_bytes() == (run_dir / name).read_bytes(), name
 
 
 @pytest.mark.slow
@@ -267,3 +271,72 @@ def test_stragglers_near_the_cut_do_not_count_for_the_margin():
     members[:26, 30:42] = 2
     _, info = cluster.consensus_partition(members, min_size=5)
     assert info["rule"] == "agreement"
+
+
+_LAYOUT_SCRIPT = """
+import sys
+import numpy as np
+from topics import _umap, cluster
+rng = np.random.default_rng(5)
+centres = np.repeat(rng.normal(size=(4, 64)), 60, axis=0)
+X = (centres + rng.normal(size=(240, 64))).astype(np.float32)
+X /= np.linalg.norm(X, axis=1, keepdims=True)
+p = cluster.resolve_params(len(X), {"pca_components": 20})
+R = _umap.pca(X, p, 0)
+Z = cluster._perturb(R, 0.01, 11)
+U = _umap.layout(Z, p, 11, 5, 0.0, 200, _umap.candidates(R, p["n_neighbors"]))
+np.savez(sys.argv[1], R=R, U=U)
+"""
+
+
+def test_pca_and_layout_are_identical_under_another_blas_kernel_and_numba_target(tmp_path):
+    # umap's own descent (compiled with fastmath) and a float32 PCA gave another layout under
+    # these two variables (largest coordinate difference ~5); the member layouts are now the
+    # same bit for bit, so the consensus is too.
+    script = tmp_path / "layout.py"
+    script.write_text(_LAYOUT_SCRIPT)
+    other = {"OPENBLAS_CORETYPE": "Prescott", "NUMBA_CPU_NAME": "generic"}
+    outs = []
+    for name, extra in (("here", {}), ("other", other)):
+        out = tmp_path / f"{name}.npz"
+        env = {**os.environ, **extra}
+        proc = subprocess.run([sys.executable, str(script), str(out)], env=env,
+                              capture_output=True, text=True)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        outs.append(np.load(out))
+    here, there = outs
+    assert np.array_equal(here["R"], there["R"])
+    assert np.array_equal(here["U"], there["U"])
+    # The PCA features lie on their grid, within half a grid step of the float64 PCA.
+    from topics import _umap
+
+    R = here["R"].astype(np.float64)
+    assert np.array_equal(np.round(R / _umap.PCA_GRID) * _umap.PCA_GRID, R)
+
+
+def test_layout_descent_follows_umaps_own():
+    # The copy compiled without fastmath takes umap's steps: three epochs from the same start,
+    # graph and random state end where umap's descent ends, up to float rounding (later
+    # epochs amplify fastmath's rounding: the descent is chaotic).
+    from umap.layouts import optimize_layout_euclidean
+    from umap.umap_ import make_epochs_per_sample
+
+    from topics._umap_sgd import sgd_epochs
+
+    rng = np.random.default_rng(0)
+    n = 150
+    start = rng.uniform(0, 10, size=(n, 2)).astype(np.float32)
+    head = np.repeat(np.arange(n), 6).astype(np.int64)
+    tail = rng.integers(0, n, size=len(head)).astype(np.int64)
+    eps = make_epochs_per_sample(rng.uniform(0.05, 1.0, size=len(head)), 5)
+    a, b = 1.577, 0.895
+    state = np.array([12345, 678, 91011], dtype=np.int64)
+    states = np.full((n, 3), state, dtype=np.int64) + start[:, 0].astype(np.float64).view(
+        np.int64
+    ).reshape(-1, 1)
+    mine = start.copy()
+    sgd_epochs(mine, head, tail, eps, a, b, states, 3, 5.0)
+    theirs = start.copy()
+    theirs = optimize_layout_euclidean(theirs, theirs, head, tail, 3, n, eps, a, b, state)
+    assert np.abs(mine - start).max() > 1.0  # it moved
+    np.testing.assert_allclose(mine, theirs, atol=1e-3)

@@ -111,24 +111,53 @@ def _cache_umap_kernels() -> None:
                     pass
 
 
+#: The PCA features and the spectral start of a layout are rounded to these grids, so that
+#: a float difference far below them (another BLAS kernel or eigensolver path, ~1e-13) cannot
+#: reach the layout: it changes a rounded value only when it straddles a grid point
+#: (probability ~1e-8 per value). Both grids are far below the members' own perturbation
+#: (relative norm 0.01).
+PCA_GRID = 2.0**-16
+INIT_GRID = 2.0**-10
+
+
+def snap(X: np.ndarray, grid: float) -> np.ndarray:
+    """``X`` rounded to multiples of ``grid``, as float32 (exact for |x| < 2**8 with the
+    grids above).
+    """
+    return (np.round(np.asarray(X, dtype=np.float64) / grid) * grid).astype(np.float32)
+
+
 def pca(
     X: np.ndarray, p: Mapping[str, Any], random_state: int, fit_rows: np.ndarray | None = None
 ) -> np.ndarray:
     """PCA to ``p["pca_components"]`` dimensions when the data has more (else ``X`` as is).
 
     With ``fit_rows`` the components are fitted on those rows only and every row is
-    transformed (a large corpus fitted on a sample).
+    transformed (a large corpus fitted on a sample). Fitted and applied in float64, block by
+    block of rows, and rounded to :data:`PCA_GRID` (float32): the result does not depend on
+    the BLAS kernel that computed it.
     """
     fit = X if fit_rows is None else X[fit_rows]
     k = int(p.get("pca_components") or 0)
-    if k and X.shape[1] > k and len(fit) > k:
-        from sklearn.decomposition import PCA
+    if not (k and X.shape[1] > k and len(fit) > k):
+        return X
+    from sklearn.decomposition import PCA
 
-        if fit_rows is None:
-            return PCA(n_components=k, random_state=random_state).fit_transform(X)
-        model = PCA(n_components=k, random_state=random_state).fit(fit)
-        return model.transform(X).astype(X.dtype, copy=False)
-    return X
+    model = PCA(n_components=k, random_state=random_state).fit(fit.astype(np.float64))
+    out = np.empty((len(X), k), dtype=np.float32)
+    for start in range(0, len(X), 65536):
+        rows = slice(start, start + 65536)
+        out[rows] = snap((X[rows].astype(np.float64) - model.mean_) @ model.components_.T, PCA_GRID)
+    return out
+
+
+@functools.cache
+def _ab(min_dist: float) -> tuple[float, float]:
+    """UMAP's curve parameters ``a``, ``b`` for ``min_dist`` (spread 1), rounded to 6 digits."""
+    from umap.umap_ import find_ab_params
+
+    a, b = find_ab_params(1.0, min_dist)
+    return round(float(a), 6), round(float(b), 6)
 
 
 def layout(
@@ -144,35 +173,84 @@ def layout(
 
     ``p`` holds ``n_neighbors`` and ``metric`` (see :func:`topics.cluster.default_params`).
     ``cand`` (from :func:`candidates` on nearly the same rows, cosine metric only) makes the
-    exact neighbour search a search among those candidates.
+    exact neighbour search a search among those candidates (without it, among ``Z``'s own).
     Returns float64 coordinates, shape (n, n_components).
+
+    umap-learn's steps (its fuzzy neighbour graph and spectral start), then its stochastic
+    gradient descent in :func:`_sgd`, a copy compiled without ``fastmath``: umap compiles
+    its own with ``fastmath``, which lets each CPU target fuse and reorder the float
+    operations differently, and the descent is chaotic, so that one rounding difference
+    gave a different layout (and different topics) under another numba target. Without
+    ``fastmath`` every target computes the same IEEE operations; with the spectral start
+    rounded to :data:`INIT_GRID`, the same input gives the same layout on every CPU path
+    (checked under ``NUMBA_CPU_NAME=generic OPENBLAS_CORETYPE=Prescott`` in the tests).
     """
-    import umap
+    from umap.umap_ import fuzzy_simplicial_set, make_epochs_per_sample
 
     _cache_umap_kernels()
+    Z = np.asarray(Z, dtype=np.float32)
     n = len(Z)
+    rs = np.random.RandomState(random_state)
     n_neighbors = int(min(p["n_neighbors"], n - 1))
     metric = p.get("metric", "cosine")
-    knn = (None, None, None)
     if n <= EXACT_KNN_MAX:
-        if cand is not None and metric == "cosine" and cand.shape[1] >= n_neighbors - 1:
-            idx, dists = knn_among(Z, cand, n_neighbors)
-        else:
+        if metric != "cosine":
             idx, dists = _knn(Z, n_neighbors, metric)
-        knn = (idx, dists, None)
+        else:
+            # Ranked in float64 (the same neighbours on every BLAS kernel), among the given
+            # candidates or among this data's own.
+            if cand is None or cand.shape[1] < n_neighbors - 1:
+                cand = candidates(Z, n_neighbors)
+            idx, dists = knn_among(Z, cand, n_neighbors)
+    else:
+        from umap.umap_ import nearest_neighbors
+
+        idx, dists, _ = nearest_neighbors(Z, n_neighbors, metric, {}, False, rs, n_jobs=1)
+    if n_epochs is None:  # umap's default
+        n_epochs = 500 if n <= 10_000 else 200
     with warnings.catch_warnings():
-        # umap warns that a fixed random_state disables parallelism (that is the point) and
-        # that a precomputed kNN without a search index cannot transform new data.
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        reducer = umap.UMAP(
-            n_neighbors=n_neighbors,
-            n_components=n_components,
-            min_dist=min_dist,
-            metric=metric,
-            random_state=random_state,
-            init="spectral" if n > n_components + 1 else "random",
-            precomputed_knn=knn,
-            n_epochs=n_epochs,
+        warnings.simplefilter("ignore", UserWarning)  # e.g. a disconnected graph
+        graph, _, _ = fuzzy_simplicial_set(
+            Z, n_neighbors, rs, metric, knn_indices=idx, knn_dists=dists
         )
-        return np.asarray(reducer.fit_transform(Z), dtype=np.float64)
+        graph = graph.tocoo()
+        graph.sum_duplicates()
+        graph.data[graph.data < graph.data.max() / float(n_epochs)] = 0.0
+        graph.eliminate_zeros()
+        start = _start(Z, graph, n_components, rs, metric)
+    a, b = _ab(float(min_dist))
+    eps = make_epochs_per_sample(graph.data, n_epochs)
+    # umap's per-vertex random states for the negative samples.
+    state = rs.randint(np.iinfo(np.int32).min + 1, np.iinfo(np.int32).max - 1, 3)
+    states = np.full((n, 3), state, dtype=np.int64) + start[:, 0].astype(np.float64).view(
+        np.int64
+    ).reshape(-1, 1)
+    head, tail = graph.row.astype(np.int64), graph.col.astype(np.int64)
+    _sgd(start, head, tail, eps, a, b, states, int(n_epochs), 5.0)
+    return start.astype(np.float64)
+
+
+def _start(Z, graph, n_components: int, rs, metric: str) -> np.ndarray:
+    """The starting layout as umap draws it: spectral (random for a tiny graph), scaled to
+    [0, 10], float32.
+
+    The spectral coordinates are rounded to :data:`INIT_GRID` (after scaling to at most 10),
+    so the eigensolver's BLAS rounding cannot reach the descent.
+    """
+    n = len(Z)
+    if n > n_components + 1:
+        from umap.spectral import spectral_layout
+
+        init = spectral_layout(Z, graph, n_components, rs, metric=metric)
+        init = snap(init * (10.0 / max(float(np.abs(init).max()), 1e-300)), INIT_GRID)
+        init = init + rs.normal(scale=0.0001, size=init.shape).astype(np.float32)
+    else:
+        init = rs.uniform(low=-10.0, high=10.0, size=(n, n_components)).astype(np.float32)
+    lo, hi = init.min(0), init.max(0)
+    return (10.0 * (init - lo) / np.where(hi > lo, hi - lo, 1.0)).astype(np.float32, order="C")
+
+
+def _sgd(emb, head, tail, eps, a, b, states, n_epochs, neg_rate) -> None:
+    from topics._umap_sgd import sgd_epochs
+
+    sgd_epochs(emb, head, tail, eps, a, b, states, n_epochs, neg_rate)

@@ -412,7 +412,9 @@ def reduce_outliers(
     ks, C = _centroids(np.asarray(aligned, dtype=np.float32), labels)
     if len(ks) == 0:
         return labels
-    sims = aligned[out_idx] @ C.T
+    # In float64: the nearest centroid and the order of the outliers then do not depend on
+    # the BLAS kernel (a float32 product differs between kernels in the 7th digit).
+    sims = np.asarray(aligned[out_idx], dtype=np.float64) @ C.T.astype(np.float64)
     best = sims.argmax(axis=1)
     score = sims[np.arange(len(out_idx)), best]
     # Stable sort on (-similarity, index) keeps the result deterministic under ties.

@@ -262,12 +262,19 @@ def prototype_scores(
     -------
     numpy.ndarray, shape (n, n_themes)
     """
-    sims = passages @ queries.T
+    # In float64, block by block of rows: the scores (and the guidance the topic stage takes
+    # from them) then do not depend on the BLAS kernel, whose float32 products differ in the
+    # 7th digit from one CPU to another.
+    owner = np.asarray(owner)
+    Q = np.asarray(queries, dtype=np.float64)
     out = np.zeros((passages.shape[0], n_themes), dtype=np.float64)
-    for t in range(n_themes):
-        cols = sims[:, owner == t]
-        k = min(top_k, cols.shape[1])
-        out[:, t] = np.sort(cols, axis=1)[:, -k:].mean(axis=1)
+    for start in range(0, passages.shape[0], 16384):
+        rows = slice(start, start + 16384)
+        sims = np.asarray(passages[rows], dtype=np.float64) @ Q.T
+        for t in range(n_themes):
+            cols = sims[:, owner == t]
+            k = min(top_k, cols.shape[1])
+            out[rows, t] = np.sort(cols, axis=1)[:, -k:].mean(axis=1)
     return out
 
 
