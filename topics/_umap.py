@@ -114,10 +114,11 @@ def _cache_umap_kernels() -> None:
 #: The PCA features and the spectral start of a layout are rounded to these grids, so that
 #: a float difference far below them (another BLAS kernel or eigensolver path, ~1e-13) cannot
 #: reach the layout: it changes a rounded value only when it straddles a grid point
-#: (probability ~1e-8 per value). Both grids are far below the members' own perturbation
-#: (relative norm 0.01).
+#: (probability ~1e-8 per value). The PCA grid is far below the members' own perturbation
+#: (relative norm 0.01), the start's grid (on coordinates scaled to at most 10) below the
+#: noise of 1e-4 that umap adds to it.
 PCA_GRID = 2.0**-16
-INIT_GRID = 2.0**-10
+INIT_GRID = 2.0**-14
 
 
 def snap(X: np.ndarray, grid: float) -> np.ndarray:

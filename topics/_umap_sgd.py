@@ -1,11 +1,11 @@
 """UMAP's layout descent, compiled without ``fastmath`` (see :func:`topics._umap.layout`).
 
-A copy of umap-learn's ``optimize_layout_euclidean`` for the case the topic stage uses (no
-densMAP, head = tail, one thread). umap compiles its own with ``fastmath=True``, which lets
-each CPU target fuse and reorder float operations; the descent is chaotic, so one rounding
-difference gave a different layout. Compiled without it, every target computes the same IEEE
-operations in the same order. In its own module so that numba is imported only when a
-layout is drawn.
+A copy of umap-learn's ``optimize_layout_euclidean`` for the case the topic stage uses, called
+as ``UMAP.fit`` calls it (no densMAP, head = tail, ``move_other``, one thread). umap compiles
+its own with ``fastmath=True``, which lets each CPU target fuse and reorder float operations;
+the descent is chaotic, so one rounding difference gave a different layout. Compiled without
+it, every target computes the same IEEE operations in the same order. In its own module so
+that numba is imported only when a layout is drawn.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ def _rdist(emb, j, k):
 
 @numba.njit(fastmath=False, cache=True)
 def sgd_epochs(emb, head, tail, eps, a, b, states, n_epochs, neg_rate):
-    """For each epoch, every edge due is pulled together and its head pushed away from
-    ``neg_rate`` random vertices per sample, with a learning rate falling linearly from 1
-    (umap's schedule, gradients and random states: the same steps as umap's descent, up to
-    the rounding that ``fastmath`` changes). In place on ``emb`` (float32, C order).
+    """For each epoch, the two ends of every edge due are pulled together and its head
+    pushed away from ``neg_rate`` random vertices per sample, with a learning rate falling
+    linearly from 1 (umap's schedule, gradients and random states: the same steps as umap's
+    descent, up to the rounding that ``fastmath`` changes). In place on ``emb`` (float32).
     """
     n_vertices, dim = emb.shape
     eps_neg = eps / neg_rate
@@ -56,7 +56,9 @@ def sgd_epochs(emb, head, tail, eps, a, b, states, n_epochs, neg_rate):
             if d2 > 0.0:
                 g = -2.0 * a * b * d2 ** (b - 1.0) / (a * d2**b + 1.0)
             for d in range(dim):
-                emb[j, d] += _clip(g * (emb[j, d] - emb[k, d])) * alpha
+                step = _clip(g * (emb[j, d] - emb[k, d])) * alpha
+                emb[j, d] += step
+                emb[k, d] -= step  # umap's fit moves both ends (move_other)
             next_pos[i] += eps[i]
             n_neg = int((n - next_neg[i]) / eps_neg[i])
             for _ in range(n_neg):

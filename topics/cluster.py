@@ -855,9 +855,12 @@ def fit_clusters(
     (:func:`canonical_labels`) → a seeded 2-D UMAP for the topic map. Agglomerative
     clustering is the fallback for a tiny corpus or a consensus of fewer than 2 topics.
 
-    The consensus makes the topics robust to float noise: two CPUs, BLAS kernels or builds
-    of the embedding model change each single UMAP/HDBSCAN fit (a chaotic function of the
-    last digits), but not how often two segments end up together across members.
+    The consensus makes the topics robust to float noise: embeddings computed by another
+    CPU or another build of the model change each single UMAP/HDBSCAN fit (a chaotic function
+    of the last digits), but not how often two segments end up together across members. From
+    the same embeddings every step computes the same floats on every CPU path (float64 where
+    BLAS is involved, rounded PCA features, UMAP's descent compiled without ``fastmath``: see
+    :func:`topics._umap.layout`), so the members themselves are reproduced.
 
     Parameters
     ----------

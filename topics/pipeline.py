@@ -222,10 +222,11 @@ def _warn_no_robust_cut(params: dict, caught: list[str]) -> None:
         f"no number of topics is robust in this corpus: the consensus members' merges are "
         f"spread over every level, so the {params.get('n_topics', '?')} topics are the partition "
         f"that agrees best with the members (mean ARI {info.get('agreement', float('nan')):.2f}). "
-        "Another seed or machine can give a topic or two more or fewer and move paragraphs "
-        "between neighbouring topics; the stability column of topics.csv shows which topics are "
-        "solid. More members ([topics] consensus_runs) make the topics somewhat steadier, at "
-        "proportional cost.",
+        "Another seed, or embeddings computed on another machine, can give a topic or two more "
+        "or fewer and move paragraphs between neighbouring topics (the same embeddings give "
+        "the same topics on any machine); the stability column of topics.csv shows which "
+        "topics are solid. More members ([topics] consensus_runs) make the topics somewhat "
+        "steadier, at proportional cost.",
     )
 
 
