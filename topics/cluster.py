@@ -1115,15 +1115,15 @@ def _nearest_sampled(
     reduced: np.ndarray, sample: np.ndarray, rest: np.ndarray, k: int, chunk: int = 4096
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices into ``sample`` of each ``rest`` row's ``k`` nearest sampled rows (cosine) and
-    their similarities, nearest first; ties by sample order.
+    their similarities, nearest first; ties by sample order. Ranked in float64, so the
+    neighbours do not depend on the BLAS kernel.
     """
-    S = _normalise(np.asarray(reduced[sample], dtype=np.float32))
+    S = _umap._unit(reduced[sample])
     k = int(min(k, len(sample)))
     idx = np.empty((len(rest), k), dtype=np.int64)
     sim = np.empty((len(rest), k), dtype=np.float32)
     for start in range(0, len(rest), chunk):
-        q = _normalise(np.asarray(reduced[rest[start : start + chunk]], dtype=np.float32))
-        s = q @ S.T
+        s = _umap._unit(reduced[rest[start : start + chunk]]) @ S.T
         top = np.argpartition(-s, k - 1, axis=1)[:, :k]
         ts = np.take_along_axis(s, top, axis=1)
         order = np.lexsort((top, -ts), axis=1)
