@@ -307,7 +307,7 @@ def test_pca_and_layout_are_identical_under_another_blas_kernel_and_numba_target
     here, there = outs
     assert np.array_equal(here["R"], there["R"])
     assert np.array_equal(here["U"], there["U"])
-    # The PCA features lie on their grid, within half a grid step of the float64 PCA.
+    # The PCA features lie on their grid.
     from topics import _umap
 
     R = here["R"].astype(np.float64)

@@ -1,8 +1,9 @@
 """Dimension reduction for the cluster stage: PCA, then seeded UMAP on an exact kNN graph.
 
 Kept apart from :mod:`topics.cluster` because it deals with umap-learn's machinery: the
-exact scikit-learn neighbour search for corpora up to :data:`EXACT_KNN_MAX` segments and
-numba's on-disk cache for UMAP's compiled kernels.
+exact neighbour search for corpora up to :data:`EXACT_KNN_MAX` segments, numba's on-disk
+cache for UMAP's compiled kernels, and a layout whose every step computes the same floats on
+every CPU path (:func:`layout`; the descent itself is in :mod:`topics._umap_sgd`).
 """
 
 from __future__ import annotations
