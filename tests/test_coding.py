@@ -386,3 +386,22 @@ def test_run_with_a_coded_sheet_by_api_config_and_cli(tmp_path):
     assert code == 0
     themes = pd.read_csv(out / "segments.csv", keep_default_na=False)["theme"]
     assert themes.tolist() == few.segments["theme"].fillna("").tolist()
+
+
+def test_bootstrap_interval_is_expanded_for_few_documents():
+    # Hesterberg's expanded percentile interval over G resampled documents: the quantiles at
+    # the tail whose normal quantile is sqrt(G / (G - 1)) t(G - 1); wider than the plain one.
+    from scipy.stats import norm, t
+
+    rng = np.random.default_rng(0)
+    for g in (8, 30):
+        per_doc = rng.integers(0, 4, size=(g, 3, 3)).astype(float)
+        per_doc[:, np.arange(3), np.arange(3)] += 3  # mostly agreeing
+        lo, hi = coding._bootstrap(per_doc, None, 12, 400, 0.95, 1)
+        counts = np.random.default_rng(1).multinomial(g, np.full(g, 1 / g), size=400)
+        reps = np.array([coding._stats_from(np.tensordot(w, per_doc, axes=1)) for w in counts])
+        tail = norm.cdf(-np.sqrt(g / (g - 1)) * t.ppf(0.975, g - 1))
+        np.testing.assert_allclose(lo, np.maximum(np.nanquantile(reps, tail, axis=0), 0.0))
+        np.testing.assert_allclose(hi, np.nanquantile(reps, 1 - tail, axis=0))
+        plo, phi = np.nanquantile(reps, 0.025, axis=0), np.nanquantile(reps, 0.975, axis=0)
+        assert (lo <= plo).all() and (hi >= phi).all() and (hi - lo > phi - plo).any()

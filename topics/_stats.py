@@ -98,11 +98,12 @@ def percentile_interval(reps, confidence, m):
 
     The plain percentile interval is too narrow with few clusters (its variance is (m-1)/m of
     the unbiased one and it uses a normal, not a t, quantile); the expanded interval takes the
-    quantiles at the tail probability whose normal quantile is sqrt(m/(m-1)) t_{m-1}.
+    quantiles at the tail probability whose normal quantile is sqrt(m/(m-1)) t_{m-1}. NaN
+    resamples (a statistic undefined in a resample) are left out.
     """
     t = stats.t.ppf(0.5 + confidence / 2, m - 1)
     tail = stats.norm.cdf(-math.sqrt(m / (m - 1)) * t)
-    return np.quantile(reps, tail, axis=0), np.quantile(reps, 1 - tail, axis=0)
+    return np.nanquantile(reps, tail, axis=0), np.nanquantile(reps, 1 - tail, axis=0)
 
 
 def permutation_p(counts, sizes, n_a, n_perm, rng):
