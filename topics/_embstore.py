@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +88,7 @@ class SavedEmbeddings:
             tensors[f"codebook_{kind}"] = np.ascontiguousarray(vecs, dtype=np.float16)
             meta[f"codebook_{kind}_hashes"] = json.dumps(list(hashes))
         save_file(tensors, str(path), metadata=meta)
+        _sort_metadata(path)
         return path
 
     @classmethod
@@ -164,3 +167,30 @@ class SavedEmbeddings:
         if any(k not in where for k in keys):
             return None
         return vecs[[where[k] for k in keys]] if keys else vecs[:0]
+
+
+def _sort_metadata(path: Path) -> None:
+    """Rewrite a safetensors file's header with its metadata keys sorted.
+
+    safetensors writes the metadata from a hash map, in an order that changes from one save
+    to the next, so the same embeddings gave a file with other bytes (and another checksum
+    in ``outputs.sha256``) on every run. The header is rewritten in place when its length
+    is unchanged (the usual case), else the file is rewritten with the new header.
+    """
+    with open(path, "r+b") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        if "__metadata__" in header:
+            header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+        text = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        text += b" " * (-len(text) % 8)
+        if len(text) == n:
+            f.seek(8)
+            f.write(text)
+            return
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as out:
+            out.write(len(text).to_bytes(8, "little"))
+            out.write(text)
+            shutil.copyfileobj(f, out, 1 << 24)
+    os.replace(tmp, path)
