@@ -179,7 +179,8 @@ def layout(
     Returns float64 coordinates, shape (n, n_components).
 
     umap-learn's steps (its fuzzy neighbour graph and spectral start), then its stochastic
-    gradient descent in :func:`_sgd`, a copy compiled without ``fastmath``: umap compiles
+    gradient descent in :func:`topics._umap_sgd.sgd_epochs`, a copy compiled without
+    ``fastmath``: umap compiles
     its own with ``fastmath``, which lets each CPU target fuse and reorder the float
     operations differently, and the descent is chaotic, so that one rounding difference
     gave a different layout (and different topics) under another numba target. Without
@@ -188,6 +189,8 @@ def layout(
     (checked under ``NUMBA_CPU_NAME=generic OPENBLAS_CORETYPE=Prescott`` in the tests).
     """
     from umap.umap_ import fuzzy_simplicial_set, make_epochs_per_sample
+
+    from topics._umap_sgd import sgd_epochs
 
     _cache_umap_kernels()
     Z = np.asarray(Z, dtype=np.float32)
@@ -228,7 +231,7 @@ def layout(
         np.int64
     ).reshape(-1, 1)
     head, tail = graph.row.astype(np.int64), graph.col.astype(np.int64)
-    _sgd(start, head, tail, eps, a, b, states, int(n_epochs), 5.0)
+    sgd_epochs(start, head, tail, eps, a, b, states, int(n_epochs), 5.0)
     return start.astype(np.float64)
 
 
@@ -250,9 +253,3 @@ def _start(Z, graph, n_components: int, rs, metric: str) -> np.ndarray:
         init = rs.uniform(low=-10.0, high=10.0, size=(n, n_components)).astype(np.float32)
     lo, hi = init.min(0), init.max(0)
     return (10.0 * (init - lo) / np.where(hi > lo, hi - lo, 1.0)).astype(np.float32, order="C")
-
-
-def _sgd(emb, head, tail, eps, a, b, states, n_epochs, neg_rate) -> None:
-    from topics._umap_sgd import sgd_epochs
-
-    sgd_epochs(emb, head, tail, eps, a, b, states, n_epochs, neg_rate)

@@ -12,16 +12,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from umap.layouts import clip  # compiled without fastmath: reused as it is
 from umap.utils import tau_rand_int
-
-
-@numba.njit(fastmath=False, cache=True)
-def _clip(v):
-    if v > 4.0:
-        return 4.0
-    if v < -4.0:
-        return -4.0
-    return v
 
 
 @numba.njit(fastmath=False, cache=True)
@@ -56,7 +48,7 @@ def sgd_epochs(emb, head, tail, eps, a, b, states, n_epochs, neg_rate):
             if d2 > 0.0:
                 g = -2.0 * a * b * d2 ** (b - 1.0) / (a * d2**b + 1.0)
             for d in range(dim):
-                step = _clip(g * (emb[j, d] - emb[k, d])) * alpha
+                step = clip(g * (emb[j, d] - emb[k, d])) * alpha
                 emb[j, d] += step
                 emb[k, d] -= step  # umap's fit moves both ends (move_other)
             next_pos[i] += eps[i]
@@ -67,5 +59,5 @@ def sgd_epochs(emb, head, tail, eps, a, b, states, n_epochs, neg_rate):
                 if d2 > 0.0:
                     g = 2.0 * b / ((0.001 + d2) * (a * d2**b + 1.0))
                     for d in range(dim):
-                        emb[j, d] += _clip(g * (emb[j, d] - emb[k, d])) * alpha
+                        emb[j, d] += clip(g * (emb[j, d] - emb[k, d])) * alpha
             next_neg[i] += n_neg * eps_neg[i]
