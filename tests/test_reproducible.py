@@ -268,6 +268,15 @@ def test_a_run_without_a_robust_cut_says_so():
             {"n_topics": 23, "consensus": {"rule": "agreement", "agreement": 0.81}}, caught
         )
     assert len(caught) == 1 and "23 topics" in caught[0] and "0.81" in caught[0]
+    half = {"ari": 0.93, "topics": [22, 24], "members": [60, 60]}
+    with pytest.warns(TopicsWarning, match="reproduces itself at ARI 0.93"):
+        _warn_no_robust_cut(
+            {"n_topics": 23, "consensus": {"rule": "agreement", "agreement": 0.81,
+                                           "split_half": half}},
+            caught,
+        )  # fmt: skip
+    assert "22 and 24 topics from 60 members each" in caught[1]
+    del caught[1]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _warn_no_robust_cut({"n_topics": 6, "consensus": {"rule": "margin"}}, caught)
@@ -367,3 +376,32 @@ def test_layout_descent_follows_umaps_own():
     )
     assert np.abs(mine - start).max() > 1.0  # it moved
     np.testing.assert_allclose(mine, theirs, atol=1e-3)
+
+
+def test_split_half_measures_how_far_the_consensus_reproduces_itself():
+    """The consensus records how its even and its odd members' consensus agree: 1 when every
+    member sees the same topics; lower, with the two halves' topic counts, when the even
+    members split a topic that the odd ones keep whole.
+    """
+    a = np.repeat([0, 1, 2], 40)
+    b = np.repeat([0, 1, 2, 3], 30)
+    features = np.zeros((120, 4), dtype=np.float32)
+    features[np.arange(120), b] = 1.0
+    p = {**cluster.default_params(120), "min_cluster_size": 8}
+    settings = {"cut": (0.6, 0.9), "min_margin": 0.05, "fallback": (0.5, 0.95),
+                "max_size": 6000, "random_state": 0, "min_size": 16}  # fmt: skip
+    same = cluster._split_half(features, np.stack([a] * 16), settings, p, 0.05)
+    assert same == {"ari": 1.0, "topics": [3, 3], "members": [8, 8]}
+    split = cluster._split_half(features, np.stack([b, a] * 8), settings, p, 0.05)
+    assert split["topics"] == [4, 3] and 0.5 < split["ari"] < 1.0
+
+
+def test_a_fit_records_its_split_half_agreement():
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(3, 16))
+    X = np.vstack([c + rng.normal(scale=0.3, size=(40, 16)) for c in centres]).astype("float32")
+    res = cluster.fit_clusters(X, params={"consensus_runs": 16}, compute_coords=False)
+    half = res.params["consensus"]["split_half"]
+    assert half["members"] == [8, 8] and half["topics"] == [3, 3] and half["ari"] == 1.0
+    few = cluster.fit_clusters(X, params={"consensus_runs": 15}, compute_coords=False)
+    assert "split_half" not in few.params["consensus"]

@@ -217,15 +217,23 @@ def _warn_no_robust_cut(params: dict, caught: list[str]) -> None:
     info = params.get("consensus") or {}
     if info.get("rule") != "agreement":
         return
+    half = info.get("split_half")
+    halves = (
+        f"The consensus of half of the members reproduces itself at ARI {half['ari']:.2f} "
+        f"({half['topics'][0]} and {half['topics'][1]} topics from {half['members'][0]} "
+        "members each; the whole consensus is steadier). "
+        if half
+        else ""
+    )
     _warn(
         caught,
         f"no number of topics is robust in this corpus: the consensus members' merges are "
         f"spread over every level, so the {params.get('n_topics', '?')} topics are the partition "
         f"that agrees best with the members (mean ARI {info.get('agreement', float('nan')):.2f}). "
-        "Another seed, or embeddings computed on another machine, can give a topic or two more "
-        "or fewer and move paragraphs between neighbouring topics (the same embeddings give "
-        "the same topics on any machine); the stability column of topics.csv shows which "
-        "topics are solid. More members ([topics] consensus_runs) make the topics somewhat "
+        f"{halves}Another seed, or embeddings computed on another machine, can give a topic or "
+        "two more or fewer and move paragraphs between neighbouring topics (the same "
+        "embeddings give the same topics on any machine); the stability column of topics.csv "
+        "shows which topics are solid. More members ([topics] consensus_runs) make the topics "
         "steadier, at proportional cost.",
     )
 
