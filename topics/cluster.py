@@ -52,9 +52,10 @@ CONSENSUS_MAX = 6000
 
 #: Member clusterings of the consensus (up to 6,000 segments). The consensus is a Monte-Carlo
 #: estimate: on SIB-200 (5,019 sentences, a continuum of sub-topics) the consensus of two
-#: disjoint sets of members agrees at median ARI 0.934 with 30 members each, 0.945 with 60 and
-#: 0.965 (min 0.944) with 120; on corpora with clear topics 30 already agree (see
-#: ``experiments/RESULTS.md``). A member costs ~1.2 s of one core at 5,000 segments, ~0.08 s at 164.
+#: disjoint sets of members agrees at median ARI 0.92 with 30 members each, 0.945 with 60 and
+#: 0.97 (min 0.965) with 120; on corpora with clear topics 30 already agree
+#: (``experiments/bench_members.py``). A member costs ~1.2 s of one core at 5,000 segments,
+#: ~0.08 s at 164.
 CONSENSUS_RUNS = 120
 
 #: The consensus records how well two halves of its members agree (``split_half``) when each
