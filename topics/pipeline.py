@@ -219,9 +219,9 @@ def _warn_no_robust_cut(params: dict, caught: list[str]) -> None:
         return
     half = info.get("split_half")
     halves = (
-        f"The consensus of half of the members reproduces itself at ARI {half['ari']:.2f} "
-        f"({half['topics'][0]} and {half['topics'][1]} topics from {half['members'][0]} "
-        "members each; the whole consensus is steadier). "
+        f"Two halves of the members ({half['members'][0]} each) give consensus topics that "
+        f"agree at ARI {half['ari']:.2f} ({half['topics'][0]} and {half['topics'][1]} "
+        "topics; the whole consensus is steadier than either). "
         if half
         else ""
     )
