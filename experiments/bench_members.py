@@ -45,7 +45,8 @@ def pooled_run(cfg, pool: int):
 
     def keep(features, reduced, p, max_outliers, random_state):
         labels, members = original(features, reduced, p, max_outliers, random_state)
-        seen.update(features=features, members=members, p=dict(p), max_outliers=max_outliers)
+        seen.update(features=features, members=members, p=dict(p), max_outliers=max_outliers,
+                    random_state=random_state)  # fmt: skip
         return labels, members
 
     cfg.topics.consensus_runs = pool
@@ -63,16 +64,8 @@ def consensus_of(members: np.ndarray, seen: dict) -> np.ndarray:
     from topics import cluster
 
     p = seen["p"]
-    labels, _ = cluster.consensus_partition(
-        members,
-        cut=tuple(p["consensus_cut"]),
-        min_margin=float(p["consensus_margin"]),
-        fallback=p["consensus_fallback"],
-        max_size=int(p["consensus_max"]),
-        random_state=0,
-        min_size=2 * int(p["min_cluster_size"]),
-    )
-    labels = cluster._drop_small(labels, int(p["min_cluster_size"]))
+    settings = cluster._consensus_settings(p, seen["random_state"])
+    labels, _ = cluster._kept_consensus(members, p, settings)
     labels = cluster.reduce_outliers(seen["features"], labels, seen["max_outliers"])
     return cluster.canonical_labels(labels)
 

@@ -388,8 +388,9 @@ def test_split_half_measures_how_far_the_consensus_reproduces_itself():
     features = np.zeros((120, 4), dtype=np.float32)
     features[np.arange(120), b] = 1.0
     p = {**cluster.default_params(120), "min_cluster_size": 8}
-    settings = {"cut": (0.6, 0.9), "min_margin": 0.05, "fallback": (0.5, 0.95),
-                "max_size": 6000, "random_state": 0, "min_size": 16}  # fmt: skip
+    settings = cluster._consensus_settings(p, 0)
+    assert settings == {"cut": (0.6, 0.9), "min_margin": 0.05, "fallback": [0.5, 0.95],
+                        "max_size": 6000, "random_state": 0, "min_size": 16}  # fmt: skip
     same = cluster._split_half(features, np.stack([a] * 16), settings, p, 0.05)
     assert same == {"ari": 1.0, "topics": [3, 3], "members": [8, 8]}
     split = cluster._split_half(features, np.stack([b, a] * 8), settings, p, 0.05)

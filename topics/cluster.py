@@ -1114,7 +1114,17 @@ def _consensus_topics(
     p["topics_before_merging"] = [o[1] for o in outs]
     p["outliers_before_reduction"] = float(np.mean([o[2] for o in outs]))
     p["member_topics"] = [int(len(set(o[0].tolist()) - {-1})) for o in outs]
-    settings = {
+    settings = _consensus_settings(p, random_state)
+    labels, info = _kept_consensus(members, p, settings)
+    if runs >= 2 * SPLIT_HALF_MIN:
+        info["split_half"] = _split_half(features, members, settings, p, max_outliers)
+    p["consensus"] = info
+    return labels, members
+
+
+def _consensus_settings(p: Mapping[str, Any], random_state: int) -> dict[str, Any]:
+    """:func:`consensus_partition`'s arguments from the clustering settings ``p``."""
+    return {
         "cut": tuple(p["consensus_cut"]),
         "min_margin": float(p["consensus_margin"]),
         "fallback": p["consensus_fallback"],
@@ -1122,12 +1132,14 @@ def _consensus_topics(
         "random_state": random_state,
         "min_size": 2 * int(p["min_cluster_size"]),
     }
+
+
+def _kept_consensus(
+    members: np.ndarray, p: Mapping[str, Any], settings: Mapping[str, Any]
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The members' consensus with its topics under ``min_cluster_size`` made outliers."""
     labels, info = consensus_partition(members, **settings)
-    labels = _drop_small(labels, int(p["min_cluster_size"]))
-    if runs >= 2 * SPLIT_HALF_MIN:
-        info["split_half"] = _split_half(features, members, settings, p, max_outliers)
-    p["consensus"] = info
-    return labels, members
+    return _drop_small(labels, int(p["min_cluster_size"])), info
 
 
 def _split_half(
@@ -1145,11 +1157,10 @@ def _split_half(
     independent draws of members; the two halves are such draws, of half the size (a
     conservative estimate: the Monte-Carlo error shrinks with the number of members).
     """
-    halves = []
-    for h in (0, 1):
-        lab, _ = consensus_partition(members[h::2], **settings)
-        lab = _drop_small(lab, int(p["min_cluster_size"]))
-        halves.append(reduce_outliers(features, lab, max_outliers))
+    halves = [
+        reduce_outliers(features, _kept_consensus(members[h::2], p, settings)[0], max_outliers)
+        for h in (0, 1)
+    ]
     return {
         "ari": round(_ari(halves[0], halves[1]), 4),
         "topics": [int(len(set(x.tolist()) - {-1})) for x in halves],
