@@ -249,7 +249,9 @@ def test_sampled_path_fits_on_a_sample_and_assigns_every_segment(blobs, fitted):
     n = len(X)
     assert res.params["sampled"]["size"] == 200 and res.params["sampled"]["of"] == n
     assert res.labels.shape == (n,) and res.coords2d.shape == (n, 2)
-    assert res.members.shape == (6, n)
+    # The members stay on the sample, which they are compared with.
+    assert res.members.shape == (6, 200) and len(res.member_rows) == 200
+    assert np.array_equal(res.labels_on_member_rows(), res.labels[res.member_rows])
     assert np.all(np.isfinite(res.coords2d)) and np.ptp(res.coords2d[:, 0]) > 0
     assert np.mean(res.labels < 0) <= 0.05 + 1e-9
     assert adjusted_mutual_info_score(topics, res.labels) > 0.8
@@ -258,6 +260,26 @@ def test_sampled_path_fits_on_a_sample_and_assigns_every_segment(blobs, fitted):
     again = cluster.fit_clusters(X, languages=langs, random_state=0, params=params)
     assert np.array_equal(res.labels, again.labels)
     assert fitted.params["sampled"] is None  # the same data below fit_sample: exact path
+
+
+def test_sampled_fit_measures_stability_on_its_sample(blobs):
+    """A sampled fit's topics are compared with the members where the members were fitted:
+    the per-topic stability and the ARI with each member use the sampled rows' topics.
+    """
+    from topics import model
+
+    X, topics, langs = blobs
+    res = cluster.fit_clusters(X, languages=langs, random_state=0,
+                               params={"fit_sample": 200, "consensus_runs": 6})  # fmt: skip
+    texts = [f"topic{t} word{i % 7}" for i, t in enumerate(topics)]
+    out = model._fitted(res, texts, list(langs), random_state=0, top_n_words=5, align=True)
+    on_sample = res.labels[res.member_rows]
+    assert out.stability_ari == [cluster._ari(on_sample, m) for m in res.members]
+    expected = model.topic_stability(on_sample, list(res.members))
+    got = dict(zip(out.table["topic"], out.table["stability"], strict=True))
+    for k, v in expected.items():
+        assert got[k] == pytest.approx(round(v, 4))
+    assert all(0.0 <= got[k] <= 1.0 for k in got if k >= 0)
 
 
 def test_vote_takes_the_majority_and_breaks_ties_by_the_nearest():

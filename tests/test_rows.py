@@ -131,15 +131,14 @@ def test_blocked_assignment_equals_the_whole_array(small_blocks, monkeypatch):
     reduced = rng.normal(size=(200, 5)).astype(np.float32)
     sample = np.sort(rng.choice(200, 50, replace=False))
     labels = rng.integers(-1, 4, 50)
-    members = rng.integers(-1, 5, (3, 50))
     coords = rng.normal(size=(50, 2))
-    blocked = cluster._assign_rest(reduced, sample, labels, members, coords)
+    blocked = cluster._assign_rest(reduced, sample, labels, coords)
     monkeypatch.setattr(cluster, "row_blocks", functools.partial(row_blocks, size=10**9))
-    whole = cluster._assign_rest(reduced, sample, labels, members, coords)
+    whole = cluster._assign_rest(reduced, sample, labels, coords)
     for a, b in zip(blocked, whole, strict=True):
         assert np.array_equal(a, b)
     assert np.array_equal(blocked[0][sample], labels)
-    assert np.array_equal(blocked[1][:, sample], members)
+    assert np.array_equal(blocked[1][sample], coords)
 
 
 def test_checked_embeddings_are_normalised_and_rounded(small_blocks):

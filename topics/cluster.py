@@ -119,9 +119,12 @@ class ClusterResult:
         Seeded 2-D UMAP coordinates of ``aligned`` for the topic map.
     params : dict
         Every resolved setting (JSON-serialisable), including what fallbacks were taken.
-    members : numpy.ndarray of int, shape (m, n)
-        The consensus members' topics (empty when the corpus was too small for them): the
-        stability of each topic is measured against them.
+    members : numpy.ndarray of int, shape (m, len(member_rows))
+        The consensus members' topics on the rows they were fitted on (empty when the corpus
+        was too small for them): the stability of each topic is measured against them.
+    member_rows : numpy.ndarray of int, optional
+        The rows the members cover, sorted: the seeded sample of a sampled fit (see
+        ``params["sampled"]``); ``None``: every row.
     """
 
     labels: np.ndarray
@@ -129,6 +132,11 @@ class ClusterResult:
     coords2d: np.ndarray
     params: dict[str, Any] = field(default_factory=dict)
     members: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    member_rows: np.ndarray | None = None
+
+    def labels_on_member_rows(self) -> np.ndarray:
+        """:attr:`labels` on the rows the members cover (what they are compared with)."""
+        return self.labels if self.member_rows is None else self.labels[self.member_rows]
 
 
 def default_params(n: int) -> dict[str, Any]:
@@ -930,7 +938,7 @@ def fit_clusters(
     if want_map:
         coords = _topic_map(reduced[rows], p, random_state)
     if sample is not None:
-        labels, members, coords = _assign_rest(reduced, sample, labels, members, coords)
+        labels, coords = _assign_rest(reduced, sample, labels, coords)
     if "outliers_before_reduction" not in p:
         p["outliers_before_reduction"] = float(np.mean(labels < 0)) if n else 0.0
         p["topics_before_merging"] = int(len(set(labels.tolist()) - {-1}))
@@ -949,7 +957,10 @@ def fit_clusters(
             + ("" if sample is None else "; other segments: mean of their nearest sampled"),
         }
     )
-    return ClusterResult(labels=labels, aligned=aligned, coords2d=coords, params=p, members=members)
+    return ClusterResult(
+        labels=labels, aligned=aligned, coords2d=coords, params=p, members=members,
+        member_rows=sample,
+    )  # fmt: skip
 
 
 def _checked(embeddings: np.ndarray, max_outliers: float) -> np.ndarray:
@@ -1216,20 +1227,21 @@ def _assign_rest(
     reduced: np.ndarray,
     sample: np.ndarray,
     labels: np.ndarray,
-    members: np.ndarray,
     coords: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Extend topics, members and map coordinates fitted on ``sample`` to every segment:
-    each other segment takes the vote of its nearest sampled segments (and the
-    similarity-weighted mean of their map positions).
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Extend topics and map coordinates fitted on ``sample`` to every segment: each other
+    segment takes the vote of its nearest sampled segments (and the similarity-weighted mean
+    of their map positions).
+
+    The members stay on the sample: the topics' stability is measured there (a uniform
+    sample). Extending each member by its own vote cost one vote per member and segment,
+    the largest part of the topic stage at 1,000,000 segments.
     """
     n = len(reduced)
     rest = np.setdiff1d(np.arange(n), sample)
     idx, sim = _nearest_sampled(reduced, sample, rest, ASSIGN_NEIGHBOURS)
     full = np.full(n, -1, dtype=np.int64)
     full[sample] = labels
-    all_members = np.full((len(members), n), -1, dtype=np.int64)
-    all_members[:, sample] = members
     all_coords = None
     if coords is not None:
         all_coords = np.zeros((n, 2))
@@ -1238,9 +1250,7 @@ def _assign_rest(
     for rows in row_blocks(len(rest)):
         near, at = idx[rows], rest[rows]
         full[at] = _vote(labels[near])
-        for i, row in enumerate(members):
-            all_members[i, at] = _vote(row[near])
         if coords is not None:
             w = np.maximum(sim[rows].astype(np.float64), 1e-6)
             all_coords[at] = np.einsum("ij,ijk->ik", w, coords[near]) / w.sum(axis=1, keepdims=True)
-    return full, all_members, all_coords
+    return full, all_coords

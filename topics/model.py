@@ -54,7 +54,8 @@ class FittedTopics:
     params : dict
         Every clustering and representation setting actually used.
     stability_ari : list of float
-        ARI between this run's topics and each consensus member's topics.
+        ARI between this run's topics and each consensus member's topics (on the rows the
+        members were fitted on: a sampled fit's sample).
     words : pandas.DataFrame
         Every topic's ranked words with their weights, overall and per language
         (:data:`topics.schema.TOPIC_WORD_COLUMNS`; see :func:`topic_words_table`).
@@ -324,10 +325,12 @@ def _fitted(clustered, texts, languages, *, random_state, top_n_words, align, gr
     labels = np.asarray(clustered.labels, dtype=int)
     aligned = np.asarray(clustered.aligned, dtype=np.float32)
     # Stability: agreement of each topic with the consensus members (other seeds, small
-    # perturbations of the features).
+    # perturbations of the features), on the rows they were fitted on (a sampled fit: the
+    # sample).
     others = [np.asarray(m) for m in clustered.members]
+    on_rows = np.asarray(clustered.labels_on_member_rows(), dtype=int)
     table, described, topic_emb = _describe(
-        texts, languages, labels, aligned, topic_stability(labels, others), top_n_words, groups
+        texts, languages, labels, aligned, topic_stability(on_rows, others), top_n_words, groups
     )
     corpus_langs = sorted(set(languages))
     params = {
@@ -347,7 +350,7 @@ def _fitted(clustered, texts, languages, *, random_state, top_n_words, align, gr
         topic_embeddings=topic_emb,
         similarity=topic_emb @ topic_emb.T,
         params=params,
-        stability_ari=[_ari(labels, o) for o in others],
+        stability_ari=[_ari(on_rows, o) for o in others],
         words=topic_words_table(described),
         ctfidf_words=described.ctfidf,
     )
