@@ -43,8 +43,8 @@ def pooled_run(cfg, pool: int):
     seen: dict = {}
     original = cluster._consensus_topics
 
-    def keep(features, reduced, p, max_outliers, random_state):
-        labels, members = original(features, reduced, p, max_outliers, random_state)
+    def keep(features, reduced, p, max_outliers, random_state, progress=False):
+        labels, members = original(features, reduced, p, max_outliers, random_state, progress)
         seen.update(features=features, members=members, p=dict(p), max_outliers=max_outliers,
                     random_state=random_state)  # fmt: skip
         return labels, members

@@ -56,10 +56,10 @@ def test_robust_cut_stays_away_from_merges():
     level = cluster._robust_cut(np.array([0.1, 0.5, 0.88, 1.0]), 0.6, 0.9)
     assert level == pytest.approx(0.83)
     assert cluster._robust_cut(np.array([0.2, 0.99]), 0.6, 0.9) == pytest.approx(0.9)
-    assert cluster._robust_cut(np.array([]), 0.6, 0.9, 0.05, None) == pytest.approx(0.9)
-    # Merges everywhere in the range (no level with the margin): the fixed fallback.
+    assert cluster._robust_cut(np.array([]), 0.6, 0.9, 0.05) == pytest.approx(0.9)
+    # Merges everywhere in the range (no level with the margin): none, the caller chooses.
     dense = np.linspace(0.55, 0.95, 60)
-    assert cluster._robust_cut(dense, 0.6, 0.9, 0.05, 0.7) == pytest.approx(0.7)
+    assert cluster._robust_cut(dense, 0.6, 0.9, 0.05) is None
 
 
 def test_consensus_keeps_what_most_members_agree_on():
@@ -209,16 +209,26 @@ def test_saved_embeddings_header_rewritten_when_its_length_changes(tmp_path, mon
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_members_in_worker_processes_give_the_same_topics(monkeypatch):
+def test_members_in_worker_processes_give_the_same_topics(monkeypatch, capsys):
+    """Members in worker processes, with or without the progress bar over them, give the
+    same members and topics as in this process; the bar counts every member."""
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(3, 16))
     X = np.vstack([c + rng.normal(scale=0.3, size=(40, 16)) for c in centres]).astype("float32")
     params = {"consensus_runs": 4}
     one = cluster.fit_clusters(X, params={**params, "n_jobs": 1}, compute_coords=False)
+    assert "consensus members" not in capsys.readouterr().err
     monkeypatch.setattr(cluster, "PARALLEL_MIN", 10)
-    two = cluster.fit_clusters(X, params={**params, "n_jobs": 2}, compute_coords=False)
+    two = cluster.fit_clusters(X, params={**params, "n_jobs": 2}, compute_coords=False,
+                               progress=True)  # fmt: skip
+    assert "consensus members" in capsys.readouterr().err
     assert np.array_equal(one.members, two.members)
     assert np.array_equal(one.labels, two.labels)
+    monkeypatch.setattr(cluster, "PARALLEL_MIN", 10**9)
+    three = cluster.fit_clusters(X, params={**params, "n_jobs": 1}, compute_coords=False,
+                                 progress=True)  # fmt: skip
+    assert "/4 " in capsys.readouterr().err
+    assert np.array_equal(one.labels, three.labels)
     truth = np.repeat([0, 1, 2], 40)
     assert adjusted_rand_score(truth, one.labels) > 0.9
 

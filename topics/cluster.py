@@ -563,42 +563,53 @@ def _run_members(
     p: Mapping[str, Any],
     seeds: Sequence[int],
     max_outliers: float,
+    progress: bool = False,
 ) -> list[tuple[np.ndarray, int, float]]:
-    """All members, in worker processes when the corpus is large enough to pay for them.
+    """All members, in worker processes when the corpus is large enough to pay for them
+    (with a progress bar over the members when ``progress``).
 
     Each member depends only on its own seed, so the result is the same however the members
     are spread over processes. The members' neighbour candidates are searched once, here.
     """
+    from tqdm.auto import tqdm
+
     cand = None
     n = len(reduced)
     if p.get("metric", "cosine") == "cosine" and 2 < n <= _umap.EXACT_KNN_MAX:
         cand = _umap.candidates(reduced, int(min(p["n_neighbors"], n - 1)))
     jobs = _n_jobs(int(p.get("n_jobs", 0)), len(seeds))
+    bar = tqdm(total=len(seeds), desc="consensus members", unit="member", leave=False,
+               disable=not progress)  # fmt: skip
     if jobs == 1 or len(features) < PARALLEL_MIN:
-        return [_member(features, reduced, p, s, max_outliers, cand) for s in seeds]
-    from joblib import Parallel, delayed
+        outs = []
+        for s in seeds:
+            outs.append(_member(features, reduced, p, s, max_outliers, cand))
+            bar.update()
+    else:
+        from joblib import Parallel, delayed
 
-    p = dict(p)
-    return Parallel(n_jobs=jobs, backend="loky")(
-        delayed(_member)(features, reduced, p, s, max_outliers, cand) for s in seeds
-    )
+        p = dict(p)
+        outs = []
+        # In seed order as they finish (the results do not depend on the order).
+        for out in Parallel(n_jobs=jobs, backend="loky", return_as="generator")(
+            delayed(_member)(features, reduced, p, s, max_outliers, cand) for s in seeds
+        ):
+            outs.append(out)
+            bar.update()
+    bar.close()
+    return outs
 
 
 def _robust_cut(
-    heights: np.ndarray,
-    lo: float,
-    hi: float,
-    min_margin: float = 0.05,
-    fallback: float | None = 0.7,
+    heights: np.ndarray, lo: float, hi: float, min_margin: float = 0.05
 ) -> float | None:
     """The highest dendrogram level in ``[lo, hi]`` at least ``min_margin`` from every merge.
 
     No merge sits near such a cut, so the Monte-Carlo error of the co-associations (the
     members are random draws) cannot move a merge across it, and of the robust levels the
-    coarsest is taken (a split that many members do not make is merged). When the merge
-    heights are dense everywhere in ``[lo, hi]`` (a corpus with a continuum of sub-topics),
-    ``fallback`` is returned (``None``: the caller chooses; see :func:`_agreement_cut`).
-    Without any merge, ``hi``.
+    coarsest is taken (a split that many members do not make is merged). ``None`` when the
+    merge heights are dense everywhere in ``[lo, hi]`` (a corpus with a continuum of
+    sub-topics: the caller chooses, see :func:`_agreement_cut`). Without any merge, ``hi``.
     """
     h = np.unique(np.round(np.asarray(heights, dtype=np.float64), 9))
     if len(h) == 0:  # no merge to keep away from: every level is robust
@@ -606,9 +617,7 @@ def _robust_cut(
     grid = np.round(np.arange(round(hi * 1000), round(lo * 1000) - 1, -1) / 1000.0, 3)
     margin = np.min(np.abs(grid[:, None] - h[None, :]), axis=1)
     ok = np.flatnonzero(margin >= min_margin - 1e-12)
-    if len(ok):
-        return float(grid[ok[0]])
-    return None if fallback is None else float(fallback)
+    return float(grid[ok[0]]) if len(ok) else None
 
 
 def _ari(a: np.ndarray, b: np.ndarray) -> float:
@@ -747,11 +756,11 @@ def consensus_partition(
     dist = _apart_counts(sub) / float(m)
     Z = linkage(dist, method="average")
     lo, hi = float(cut[0]), float(cut[1])
-    level = _robust_cut(Z[:, 2], lo, hi, min_margin, None)
+    level = _robust_cut(Z[:, 2], lo, hi, min_margin)
     rule, agreement = "margin", None
     if level is None and min_size > 1:
         # Only stragglers' merges near the top of the range: the topics are clear.
-        top = _robust_cut(Z[_smaller_side(Z) >= min_size, 2], lo, hi, min_margin, None)
+        top = _robust_cut(Z[_smaller_side(Z) >= min_size, 2], lo, hi, min_margin)
         if top is not None and top >= hi - 1e-9:
             level, rule = top, "margin-groups"
     if level is None:
@@ -865,6 +874,7 @@ def fit_clusters(
     compute_coords: bool = True,
     groups: Sequence[object] | None = None,
     guide: np.ndarray | None = None,
+    progress: bool = False,
 ) -> ClusterResult:
     """Cluster embeddings into topics.
 
@@ -912,6 +922,8 @@ def fit_clusters(
         :func:`topics.themes.theme_posterior`), appended to the features with weight
         ``guide_weight`` (like BERTopic's guided topic modelling, which nudges embeddings
         toward seed topics). Topics then follow the codebook where the text supports it.
+    progress : bool, default False
+        Show a progress bar over the consensus members (most of the stage's time).
 
     Returns
     -------
@@ -928,7 +940,7 @@ def fit_clusters(
     sample = _fit_sample(n, p, random_state)
     rows = slice(None) if sample is None else sample
     labels, members, reduced, method = _partition(
-        features, rows, sample, p, max_outliers, random_state
+        features, rows, sample, p, max_outliers, random_state, progress
     )
     fit_n = n if sample is None else len(sample)
     want_map = compute_coords and fit_n >= 4
@@ -981,6 +993,7 @@ def _partition(
     p: dict[str, Any],
     max_outliers: float,
     random_state: int,
+    progress: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
     """Topics of ``features[rows]``: the consensus of the members, or agglomerative
     clustering for a tiny corpus or a consensus of fewer than 2 topics. Returns labels,
@@ -997,7 +1010,7 @@ def _partition(
         return labels, members, None, f"agglomerative(k={k})"
     reduced = _umap.pca(features, p, random_state, fit_rows=sample)
     labels, members = _consensus_topics(
-        features[rows], reduced[rows], p, max_outliers, random_state
+        features[rows], reduced[rows], p, max_outliers, random_state, progress
     )
     method = "consensus"
     if len(set(labels.tolist()) - {-1}) < 2:
@@ -1115,11 +1128,12 @@ def _consensus_topics(
     p: dict[str, Any],
     max_outliers: float,
     random_state: int,
+    progress: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Members and their consensus on the given rows (records the members in ``p``)."""
     runs = max(1, int(p["consensus_runs"]))
     seeds = _member_seeds(random_state, runs)
-    outs = _run_members(features, reduced, p, seeds, max_outliers)
+    outs = _run_members(features, reduced, p, seeds, max_outliers, progress)
     members = np.stack([o[0] for o in outs])
     p["member_seeds"] = seeds
     p["topics_before_merging"] = [o[1] for o in outs]

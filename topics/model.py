@@ -306,6 +306,7 @@ def fit_topics(
     clustered = cluster.fit_clusters(
         embeddings, languages=languages if align else None, params=params,
         max_outliers=max_outliers, groups=groups, guide=guide, random_state=random_state,
+        progress=progress,
     )  # fmt: skip
     bar.update()
     bar.set_postfix_str("topic words")
