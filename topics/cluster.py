@@ -590,7 +590,7 @@ def _run_members(
 
         p = dict(p)
         outs = []
-        # In seed order as they finish (the results do not depend on the order).
+        # Yielded in seed order, each as soon as it and those before it are done.
         for out in Parallel(n_jobs=jobs, backend="loky", return_as="generator")(
             delayed(_member)(features, reduced, p, s, max_outliers, cand) for s in seeds
         ):
@@ -1248,8 +1248,8 @@ def _assign_rest(
     of their map positions).
 
     The members stay on the sample: the topics' stability is measured there (a uniform
-    sample). Extending each member by its own vote cost one vote per member and segment,
-    the largest part of the topic stage at 1,000,000 segments.
+    sample). Extending each member by its own vote cost one vote per member and segment:
+    with 120 members at 1,000,000 segments, 136 s of the stage's 482 s.
     """
     n = len(reduced)
     rest = np.setdiff1d(np.arange(n), sample)
