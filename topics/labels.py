@@ -248,10 +248,31 @@ def _informative(counts: sp.spmatrix, topics, min_df: int, min_share: float) -> 
     return (df_c >= floor) & (df_c / np.maximum(n_c, 1) > share)
 
 
-def _token_counts(
-    texts: Sequence[str], analyzer
-) -> tuple[sp.csr_matrix, list[str], dict[str, str]]:
-    """Paragraph × word-form counts, the forms (alphabetical) and the stem of each form."""
+#: From this many texts on, the texts are tokenised in worker processes (one per usable
+#: core), chunk by chunk; the results are the same as in one process.
+PARALLEL_TEXTS_MIN = 50_000
+
+
+def _chunked(fn, texts: Sequence[str], *args) -> list:
+    """``fn(chunk, *args)`` for consecutive chunks of ``texts``, in chunk order: one chunk
+    below :data:`PARALLEL_TEXTS_MIN` texts, else several, in worker processes.
+    """
+    from topics.cluster import _n_jobs
+
+    jobs = _n_jobs(0, 8)
+    if len(texts) < PARALLEL_TEXTS_MIN or jobs == 1:
+        return [fn(texts, *args)]
+    from joblib import Parallel, delayed
+
+    size = -(-len(texts) // (4 * jobs))
+    chunks = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
+    return Parallel(n_jobs=jobs, backend="loky")(delayed(fn)(c, *args) for c in chunks)
+
+
+def _chunk_tokens(texts: Sequence[str], analyzer) -> tuple:
+    """Kept tokens of a chunk of texts: its size, its vocabulary (first-seen order), the
+    text and vocabulary index of every token, and the stem of each form.
+    """
     vocab: dict[str, int] = {}
     stem_of: dict[str, str] = {}
     rows, cols = [], []
@@ -260,15 +281,32 @@ def _token_counts(
             stem_of[tok] = s
             rows.append(i)
             cols.append(vocab.setdefault(tok, len(vocab)))
-    # Columns in alphabetical order, so that ties never depend on the order of the texts.
-    names = sorted(vocab)
-    rank = np.empty(len(names), dtype=np.int64)
-    rank[[vocab[t] for t in names]] = np.arange(len(names))
-    x = sp.csr_matrix(
-        (np.ones(len(rows)), (np.asarray(rows, dtype=np.int64), rank[np.asarray(cols, dtype=int)])),
-        shape=(len(texts), len(names)),
-        dtype=np.float64,
-    )
+    rows_a, cols_a = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    return len(texts), list(vocab), rows_a, cols_a, stem_of
+
+
+def _token_counts(
+    texts: Sequence[str], analyzer
+) -> tuple[sp.csr_matrix, list[str], dict[str, str]]:
+    """Paragraph × word-form counts, the forms (alphabetical) and the stem of each form.
+
+    A large corpus is tokenised chunk by chunk in worker processes (:func:`_chunked`). The
+    columns are in alphabetical order, so the matrix depends neither on the chunks nor (for
+    ties) on the order of the texts.
+    """
+    parts = _chunked(_chunk_tokens, texts, analyzer)
+    names = sorted(set().union(*(p[1] for p in parts)))
+    column = {t: j for j, t in enumerate(names)}
+    stem_of: dict[str, str] = {}
+    rows, cols, offset = [], [], 0
+    for size, vocab, r, c, stems in parts:
+        rank = np.asarray([column[t] for t in vocab], dtype=np.int64)
+        rows.append(r + offset)
+        cols.append(rank[c] if len(c) else c)
+        stem_of.update(stems)
+        offset += size
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    x = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(texts), len(names)), dtype=np.float64)
     x.sum_duplicates()
     return x, names, stem_of
 
@@ -382,8 +420,10 @@ def _units(counts: sp.csr_matrix, groups: np.ndarray | None) -> sp.csc_matrix:
     return out
 
 
-def _display_forms(texts: Sequence[str], wanted: set[str]) -> dict[str, str]:
-    """Capitalised form of each wanted word that the text capitalises mid-sentence."""
+def _chunk_case(texts: Sequence[str], wanted: set[str]) -> tuple[Counter, Counter]:
+    """Of each wanted word in a chunk of texts: its mid-sentence occurrences capitalised, and
+    all of them.
+    """
     from topics.words import _TOKEN as token
 
     upper: Counter = Counter()
@@ -401,6 +441,16 @@ def _display_forms(texts: Sequence[str], wanted: set[str]) -> dict[str, str]:
                 continue  # sentence start: capitalisation says nothing
             total[low] += 1
             upper[low] += tok[0].isupper()
+    return upper, total
+
+
+def _display_forms(texts: Sequence[str], wanted: set[str]) -> dict[str, str]:
+    """Capitalised form of each wanted word that the text capitalises mid-sentence."""
+    upper: Counter = Counter()
+    total: Counter = Counter()
+    for u, t in _chunked(_chunk_case, texts, wanted):
+        upper.update(u)
+        total.update(t)
     return {w: w[0].upper() + w[1:] for w in wanted if total[w] >= 2 and upper[w] > total[w] / 2}
 
 
