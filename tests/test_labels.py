@@ -126,10 +126,12 @@ def test_display_forms_capitalise_proper_nouns_only():
     assert forms == {"тажикстандан": "Тажикстандан"}
 
 
-def test_tokens_and_display_forms_in_worker_chunks_equal_one_pass(monkeypatch):
+def test_tokens_keywords_and_display_forms_in_worker_chunks_equal_one_pass(monkeypatch):
     """Above ``PARALLEL_TEXTS_MIN`` texts the corpus is tokenised in chunks, in worker
-    processes; the counts, forms, stems and display forms are those of one pass."""
-    from topics import cluster
+    processes; the counts, forms, stems, display forms and keyword counts are those of one
+    pass."""
+    from topics import _rows
+    from topics import themes as th
 
     texts = [t for t, _ in PLANTED] * 3 + [
         "Алар Тажикстандан жана Бишкектен келишти.",
@@ -138,15 +140,22 @@ def test_tokens_and_display_forms_in_worker_chunks_equal_one_pass(monkeypatch):
     ]
     analyzer = w.make_analyzer(["ky"])
     wanted = {"тажикстандан", "мугалимдер", "футбол"}
+    codebook = [
+        th.Theme(name="school", keywords=("мугалим", "мектеп окуучу")),
+        th.Theme(name="sport", keywords=("футбол команда",)),
+    ]
     one = lb._token_counts(texts, analyzer)
     forms_one = lb._display_forms(texts, wanted)
-    monkeypatch.setattr(lb, "PARALLEL_TEXTS_MIN", 10)
-    monkeypatch.setattr(cluster, "_n_jobs", lambda n_jobs, n_tasks: 2)
-    assert len(lb._chunked(lb._chunk_tokens, texts, analyzer)) > 1
+    lex_one = th.lexical_scores(texts, codebook, analyzer)
+    monkeypatch.setattr(_rows, "PARALLEL_TEXTS_MIN", 10)
+    monkeypatch.setattr(_rows, "usable_cores", lambda: 2)
+    assert len(_rows.text_chunks(lb._chunk_tokens, texts, analyzer)) == 8
     two = lb._token_counts(texts, analyzer)
     assert two[1] == one[1] and two[2] == one[2]
     assert two[0].shape == one[0].shape and (two[0] != one[0]).nnz == 0
     assert lb._display_forms(texts, wanted) == forms_one == {"тажикстандан": "Тажикстандан"}
+    lex_two = th.lexical_scores(texts, codebook, analyzer)
+    assert np.array_equal(lex_two, lex_one) and lex_one[:9].sum() > 0
 
 
 def test_words_stay_cyrillic_and_deterministic():

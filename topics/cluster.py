@@ -547,13 +547,10 @@ def _n_jobs(n_jobs: int, n_tasks: int) -> int:
     """Worker processes for the members: ``n_jobs`` (<= 0: every usable core), at most one per
     member.
     """
-    import os
+    from topics._rows import usable_cores
 
     if n_jobs <= 0:
-        try:
-            n_jobs = len(os.sched_getaffinity(0))
-        except AttributeError:  # pragma: no cover - not on Linux
-            n_jobs = os.cpu_count() or 1
+        n_jobs = usable_cores()
     return max(1, min(int(n_jobs), n_tasks))
 
 

@@ -57,6 +57,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from topics._rows import text_chunks
+
 __all__ = [
     "LABEL_SEPARATOR",
     "TopicWords",
@@ -248,27 +250,6 @@ def _informative(counts: sp.spmatrix, topics, min_df: int, min_share: float) -> 
     return (df_c >= floor) & (df_c / np.maximum(n_c, 1) > share)
 
 
-#: From this many texts on, the texts are tokenised in worker processes (one per usable
-#: core), chunk by chunk; the results are the same as in one process.
-PARALLEL_TEXTS_MIN = 50_000
-
-
-def _chunked(fn, texts: Sequence[str], *args) -> list:
-    """``fn(chunk, *args)`` for consecutive chunks of ``texts``, in chunk order: one chunk
-    below :data:`PARALLEL_TEXTS_MIN` texts, else several, in worker processes.
-    """
-    from topics.cluster import _n_jobs
-
-    jobs = _n_jobs(0, 8)
-    if len(texts) < PARALLEL_TEXTS_MIN or jobs == 1:
-        return [fn(texts, *args)]
-    from joblib import Parallel, delayed
-
-    size = -(-len(texts) // (4 * jobs))
-    chunks = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
-    return Parallel(n_jobs=jobs, backend="loky")(delayed(fn)(c, *args) for c in chunks)
-
-
 def _chunk_tokens(texts: Sequence[str], analyzer) -> tuple:
     """Kept tokens of a chunk of texts: its size, its vocabulary (first-seen order), the
     text and vocabulary index of every token, and the stem of each form.
@@ -290,11 +271,12 @@ def _token_counts(
 ) -> tuple[sp.csr_matrix, list[str], dict[str, str]]:
     """Paragraph × word-form counts, the forms (alphabetical) and the stem of each form.
 
-    A large corpus is tokenised chunk by chunk in worker processes (:func:`_chunked`). The
+    A large corpus is tokenised chunk by chunk in worker processes
+    (:func:`topics._rows.text_chunks`). The
     columns are in alphabetical order, so the matrix depends neither on the chunks nor (for
     ties) on the order of the texts.
     """
-    parts = _chunked(_chunk_tokens, texts, analyzer)
+    parts = text_chunks(_chunk_tokens, texts, analyzer)
     names = sorted(set().union(*(p[1] for p in parts)))
     column = {t: j for j, t in enumerate(names)}
     stem_of: dict[str, str] = {}
@@ -448,7 +430,7 @@ def _display_forms(texts: Sequence[str], wanted: set[str]) -> dict[str, str]:
     """Capitalised form of each wanted word that the text capitalises mid-sentence."""
     upper: Counter = Counter()
     total: Counter = Counter()
-    for u, t in _chunked(_chunk_case, texts, wanted):
+    for u, t in text_chunks(_chunk_case, texts, wanted):
         upper.update(u)
         total.update(t)
     return {w: w[0].upper() + w[1:] for w in wanted if total[w] >= 2 and upper[w] > total[w] / 2}

@@ -63,6 +63,7 @@ from topics._fewshot import (
     cross_validated_themes,
     theme_offsets,
 )
+from topics._rows import text_chunks
 from topics.errors import TopicsError
 
 __all__ = [
@@ -328,12 +329,18 @@ def lexical_scores(
     numpy.ndarray, shape (n, n_themes)
     """
     phrases = [[frozenset(analyzer(k)) for k in theme.keywords if analyzer(k)] for theme in themes]
-    out = np.zeros((len(texts), len(themes)), dtype=np.float64)
+    parts = text_chunks(_phrase_counts, texts, phrases, analyzer)  # large corpora: in workers
+    return np.log1p(np.concatenate(parts))
+
+
+def _phrase_counts(texts: Sequence[str], phrases: list, analyzer) -> np.ndarray:
+    """How many of each theme's phrases (stem sets) occur in each of a chunk of texts."""
+    out = np.zeros((len(texts), len(phrases)), dtype=np.float64)
     for i, text in enumerate(texts):
         stems = set(analyzer(text))
         for t, plist in enumerate(phrases):
             out[i, t] = sum(1 for p in plist if p <= stems)
-    return np.log1p(out)
+    return out
 
 
 def _robust_z(x: np.ndarray) -> np.ndarray:
