@@ -251,8 +251,8 @@ def _informative(counts: sp.spmatrix, topics, min_df: int, min_share: float) -> 
 
 
 def _chunk_tokens(texts: Sequence[str], analyzer) -> tuple:
-    """Kept tokens of a chunk of texts: its size, its vocabulary (first-seen order), the
-    text and vocabulary index of every token, and the stem of each form.
+    """Kept tokens of a chunk of texts: its vocabulary (first-seen order), its text × form
+    counts (columns in that order) and the stem of each form.
     """
     vocab: dict[str, int] = {}
     stem_of: dict[str, str] = {}
@@ -262,8 +262,13 @@ def _chunk_tokens(texts: Sequence[str], analyzer) -> tuple:
             stem_of[tok] = s
             rows.append(i)
             cols.append(vocab.setdefault(tok, len(vocab)))
-    rows_a, cols_a = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-    return len(texts), list(vocab), rows_a, cols_a, stem_of
+    x = sp.csr_matrix(
+        (np.ones(len(rows)), (np.asarray(rows, dtype=np.int32), np.asarray(cols, dtype=np.int32))),
+        shape=(len(texts), len(vocab)),
+        dtype=np.float64,
+    )
+    x.sum_duplicates()
+    return list(vocab), x, stem_of
 
 
 def _token_counts(
@@ -272,24 +277,24 @@ def _token_counts(
     """Paragraph × word-form counts, the forms (alphabetical) and the stem of each form.
 
     A large corpus is tokenised chunk by chunk in worker processes
-    (:func:`topics._rows.text_chunks`). The
-    columns are in alphabetical order, so the matrix depends neither on the chunks nor (for
-    ties) on the order of the texts.
+    (:func:`topics._rows.text_chunks`). The columns are in alphabetical order and the matrix
+    is canonical (indices sorted), so it depends neither on the chunks nor (for ties) on the
+    order of the texts.
     """
     parts = text_chunks(_chunk_tokens, texts, analyzer)
-    names = sorted(set().union(*(p[1] for p in parts)))
+    names = sorted(set().union(*(p[0] for p in parts)))
     column = {t: j for j, t in enumerate(names)}
     stem_of: dict[str, str] = {}
-    rows, cols, offset = [], [], 0
-    for size, vocab, r, c, stems in parts:
-        rank = np.asarray([column[t] for t in vocab], dtype=np.int64)
-        rows.append(r + offset)
-        cols.append(rank[c] if len(c) else c)
+    blocks = []
+    for vocab, x, stems in parts:
+        rank = np.asarray([column[t] for t in vocab], dtype=np.int32)
+        blocks.append(
+            sp.csr_matrix((x.data, rank[x.indices], x.indptr), shape=(x.shape[0], len(names)))
+        )
         stem_of.update(stems)
-        offset += size
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    x = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(texts), len(names)), dtype=np.float64)
-    x.sum_duplicates()
+    del parts
+    x = blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
+    x.sort_indices()
     return x, names, stem_of
 
 
