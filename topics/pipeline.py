@@ -145,6 +145,7 @@ def run(
     >>> result.topics[["topic", "label", "size"]]  # doctest: +SKIP
     """
     cfg = make_config(corpus, themes=themes, by=by, seed=seed, model=model, **settings)
+    codebook = _codebook(cfg)  # a broken codebook is reported before the long stages
     frame = _corpus_frame(corpus, cfg, per_row=embeddings is not None)
     if embeddings is not None:
         embeddings = _check_embeddings(embeddings)
@@ -155,9 +156,11 @@ def run(
         ingested = _ingest(cfg, frame, progress=progress)
     segments = ingested.segments.copy()
     idx = _modelled_rows(segments, cfg, every_row=frame is not None and not cfg.ingest.split)
+    _check_coded(cfg, codebook, segments, idx)
     emb, themed, fitted, languages = _model(
-        cfg, segments, idx, frame is not None, embeddings, saved, progress, caught, timings
-    )
+        cfg, codebook, segments, idx, frame is not None, embeddings, saved, progress, caught,
+        timings,
+    )  # fmt: skip
     segments, themes_table = _attach(segments, idx, fitted, themed)
     with _stage(timings, "compare_s"):
         prevalence, differences = _compare(cfg, segments.iloc[idx])
@@ -183,8 +186,32 @@ def run(
     return result
 
 
-def _model(cfg, segments, idx, is_frame, embeddings, saved, progress, caught, timings):
-    """Embed the modelled rows ``idx`` of ``segments``, give them themes, fit the topics.
+def _codebook(cfg: RunConfig) -> list | None:
+    """The run's codebook (``None`` without one), read before the corpus."""
+    if not cfg.themes.codebook:
+        return None
+    from topics.themes import load_codebook
+
+    return load_codebook(cfg.themes.codebook)
+
+
+def _check_coded(cfg: RunConfig, codebook: list | None, segments: pd.DataFrame, idx) -> None:
+    """Check the coded sheet against the codebook and the segments before the embedding,
+    which takes hours on a large corpus: an unknown theme or segment is reported first.
+    Its warnings (skipped rows) are given once, when the themes use the sheet.
+    """
+    if not cfg.themes.coded or codebook is None:  # make_config refuses a sheet without one
+        return
+    from topics.coding import read_examples
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        read_examples(cfg.themes.coded, [c.name for c in codebook], segments, idx)
+
+
+def _model(cfg, codebook, segments, idx, is_frame, embeddings, saved, progress, caught, timings):
+    """Embed the modelled rows ``idx`` of ``segments``, give them themes (``codebook``, or
+    none), fit the topics.
 
     Returns the embeddings (:class:`_Embedded`), themes (:class:`_Themed` or None), the fitted
     topics (:class:`topics.model.FittedTopics`) and the rows' languages.
@@ -203,9 +230,10 @@ def _model(cfg, segments, idx, is_frame, embeddings, saved, progress, caught, ti
                      embeddings, progress, caught)  # fmt: skip
     groups = (sub["doc_id"].astype(str) + "/" + sub["article"].astype(str)).tolist()
     themed = None
-    if cfg.themes.codebook:
+    if codebook is not None:
         with _stage(timings, "themes_s"):
-            themed = _themes(cfg, backend, emb, texts, languages, groups, segments, idx)
+            themed = _themes(cfg, codebook, backend, emb, texts, languages, groups, segments,
+                             idx)  # fmt: skip
     with _stage(timings, "topics_s"):
         fitted = _topics(cfg, emb.vectors, texts, languages, groups, themed, progress)
     _warn_no_robust_cut(fitted.params, caught)
@@ -468,13 +496,14 @@ class _Themed:
         return [c.name for c in self.codebook]
 
 
-def _themes(cfg, backend, emb: _Embedded, texts, languages, groups, segments, idx) -> _Themed:
+def _themes(
+    cfg, codebook, backend, emb: _Embedded, texts, languages, groups, segments, idx
+) -> _Themed:
     """Codebook themes of the modelled paragraphs (few-shot with a coded sheet)."""
     from topics import embed
     from topics import themes as th
     from topics.words import make_analyzer
 
-    codebook = th.load_codebook(cfg.themes.codebook)
     q_texts, owner = th.theme_queries(codebook)
     # Codebook phrases embedded both as queries and as passages (e5's two prefixes).
     proto_vectors = []
