@@ -335,36 +335,6 @@ def test_few_shot_refuses_rows_that_are_not_modelled_paragraphs(tmp_path):
         coding.few_shot(scores[modelled], ["a", "b"], path, seg, modelled)
 
 
-def test_a_broken_codebook_or_sheet_is_reported_before_the_corpus_is_embedded(
-    tmp_path, monkeypatch, seeds_ingest
-):
-    # Embedding a national corpus takes hours: a typo in the codebook or the sheet must not
-    # wait for it.
-    from conftest import ROOT, SEEDS
-
-    import topics
-    from topics import pipeline
-
-    def reached(*args, **kwargs):
-        raise AssertionError("the run went on to a long stage")
-
-    monkeypatch.setattr(pipeline, "_model", reached)
-    book = tmp_path / "book.toml"
-    book.write_text('[[theme]\nname = "x"\n', "utf-8")
-    with monkeypatch.context() as m:
-        m.setattr(pipeline, "_ingest", reached)
-        with pytest.raises(TopicsError, match="book.toml"):
-            topics.run(SEEDS, themes=book)
-    body = seeds_ingest.segments
-    body = body[body["section"] == "body"]
-    sheet = tmp_path / "sheet.csv"
-    pd.DataFrame({"segment_id": body["segment_id"].iloc[:2], "code": ["gender", "sport"]}).to_csv(
-        sheet, index=False
-    )
-    with pytest.raises(TopicsError, match=r"sheet.csv, row 3 .*unknown theme 'sport'"):
-        topics.run(SEEDS, themes=ROOT / "experiments" / "codebook.toml", coded=sheet)
-
-
 @pytest.mark.slow
 def test_run_with_a_coded_sheet_by_api_config_and_cli(tmp_path):
     from conftest import ROOT

@@ -171,9 +171,10 @@ def test_a_broken_install_fails_loudly(monkeypatch):
     with pytest.raises(ImportError):
         cli.main(["run", str(SEEDS), "--out", "never"])
     monkeypatch.undo()
-    monkeypatch.setitem(sys.modules, "topics.compare", None)
-    monkeypatch.delattr(topics, "compare", raising=False)
     frame, vectors = small_corpus(n_per_topic=6)
+    # delattr first: looking the lazy attribute up imports the module, which must still work
+    monkeypatch.delattr(topics, "compare", raising=False)
+    monkeypatch.setitem(sys.modules, "topics.compare", None)
     with pytest.raises(ImportError):  # never a "successful" run without comparisons
         topics.run(frame, embeddings=vectors, **SMALL_SETTINGS)
 
@@ -264,3 +265,34 @@ def test_every_saved_table_has_the_columns_of_the_schema(small_run_dir):
         assert head[: len(columns)] == list(columns), name
         assert name == "topics.csv" or not extra, (name, extra)
         assert all(c.startswith("words_") for c in extra), (name, extra)
+
+
+def test_a_broken_codebook_sheet_or_by_column_is_reported_before_the_corpus_is_embedded(
+    tmp_path, monkeypatch, seeds_ingest
+):
+    # Embedding a national corpus takes hours: a typo in the codebook, the sheet or the
+    # comparison's columns must not wait for it.
+    from conftest import ROOT
+
+    from topics import pipeline
+
+    def reached(*args, **kwargs):
+        raise AssertionError("the run went on to a long stage")
+
+    monkeypatch.setattr(pipeline, "_model", reached)
+    book = tmp_path / "book.toml"
+    book.write_text('[[theme]\nname = "x"\n', "utf-8")
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "_ingest", reached)
+        with pytest.raises(TopicsError, match="book.toml"):
+            topics.run(SEEDS, themes=book)
+    body = seeds_ingest.segments
+    body = body[body["section"] == "body"]
+    sheet = tmp_path / "sheet.csv"
+    pd.DataFrame({"segment_id": body["segment_id"].iloc[:2], "code": ["gender", "sport"]}).to_csv(
+        sheet, index=False
+    )
+    with pytest.raises(TopicsError, match=r"sheet.csv, row 3 .*unknown theme 'sport'"):
+        topics.run(SEEDS, themes=ROOT / "experiments" / "codebook.toml", coded=sheet)
+    with pytest.raises(TopicsError, match=r"no column\(s\) \['fokus'\] .*'focus'"):
+        topics.run(SEEDS, by="fokus")

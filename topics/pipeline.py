@@ -156,7 +156,7 @@ def run(
         ingested = _ingest(cfg, frame, progress=progress)
     segments = ingested.segments.copy()
     idx = _modelled_rows(segments, cfg, every_row=frame is not None and not cfg.ingest.split)
-    _check_coded(cfg, codebook, segments, idx)
+    _check_inputs(cfg, codebook, segments, idx)
     emb, themed, fitted, languages = _model(
         cfg, codebook, segments, idx, frame is not None, embeddings, saved, progress, caught,
         timings,
@@ -195,12 +195,21 @@ def _codebook(cfg: RunConfig) -> list | None:
     return load_codebook(cfg.themes.codebook)
 
 
-def _check_coded(cfg: RunConfig, codebook: list | None, segments: pd.DataFrame, idx) -> None:
-    """Check the coded sheet against the codebook and the segments before the embedding,
-    which takes hours on a large corpus: an unknown theme or segment is reported first.
-    Its warnings (skipped rows) are given once, when the themes use the sheet.
+def _check_inputs(cfg: RunConfig, codebook: list | None, segments: pd.DataFrame, idx) -> None:
+    """Check the comparison's columns and the coded sheet before the embedding, which takes
+    hours on a large corpus: a mistyped column, an unknown theme or segment is reported
+    first. The sheet's warnings (skipped rows) are given once, when the themes use it.
     """
-    if not cfg.themes.coded or codebook is None:  # make_config refuses a sheet without one
+    from topics.schema import MODEL_COLUMNS
+
+    known = set(map(str, segments.columns)) | set(MODEL_COLUMNS)
+    missing = [c for c in cfg.compare.by if c not in known]
+    if missing:
+        raise TopicsError(
+            f"--by / [compare] by: no column(s) {missing} in the corpus; available: "
+            f"{sorted(known)} (document columns come from corpus.csv)"
+        )
+    if not cfg.themes.coded or codebook is None:  # _corpus_frame refuses a sheet without one
         return
     from topics.coding import read_examples
 
