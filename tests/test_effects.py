@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -217,6 +218,31 @@ def test_effects_tables_skip_refused_formulas_with_a_warning():
         out = eff.effects_tables(seg, ["nope", "focus"], on_error="warn")
     assert set(out.effects["formula"]) == {"focus"}
     assert set(out.effects["kind"]) == {"theme", "topic"}
+
+
+def test_formula_columns_checked_up_front_as_the_design_finds_them():
+    # A run checks its formulas before the embedding (check_columns); it must refuse exactly
+    # the formulas the design matrix refuses for an unknown name or bad syntax, and no other.
+    from topics._effects_design import check_columns, design
+
+    seg, _ = sim_segments(30)
+    formulas = ["focus * year", "C(focus, Treatment('school')) + np.log(year)", "focus:year",
+                "Q('focus') + center(year)", "I(year - 2000)", "abs(year)", "bs(year, df=3)",
+                "fokus", "Q('fokus')", "section", "log(year)", "focus +", "topic"]  # fmt: skip
+    refused = []
+    for f in formulas:
+        try:
+            design(seg, f, 0)
+        except TopicsError as exc:
+            assert re.search("unknown column|expected|NameError", str(exc)), exc
+            refused.append(f)
+    assert refused == ["fokus", "Q('fokus')", "section", "log(year)", "focus +", "topic"]
+    for f in formulas:
+        if f in refused:
+            with pytest.raises(TopicsError, match=re.escape(repr(f))):
+                check_columns(seg, f)
+        else:
+            check_columns(seg, f)
 
 
 def test_prevalence_over_time_flags_sparse_years():

@@ -267,7 +267,7 @@ def test_every_saved_table_has_the_columns_of_the_schema(small_run_dir):
         assert all(c.startswith("words_") for c in extra), (name, extra)
 
 
-def test_a_broken_codebook_sheet_or_by_column_is_reported_before_the_corpus_is_embedded(
+def test_a_broken_codebook_sheet_or_column_is_reported_before_the_corpus_is_embedded(
     tmp_path, monkeypatch, seeds_ingest
 ):
     # Embedding a national corpus takes hours: a typo in the codebook, the sheet or the
@@ -296,3 +296,5 @@ def test_a_broken_codebook_sheet_or_by_column_is_reported_before_the_corpus_is_e
         topics.run(SEEDS, themes=ROOT / "experiments" / "codebook.toml", coded=sheet)
     with pytest.raises(TopicsError, match=r"no column\(s\) \['fokus'\] .*'focus'"):
         topics.run(SEEDS, by="fokus")
+    with pytest.raises(TopicsError, match=r"unknown column 'fokus'; available .*focus"):
+        topics.run(SEEDS, formulas=["focus + year", "~ fokus + year"])

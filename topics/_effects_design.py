@@ -71,6 +71,37 @@ def _used_columns(rhs: str, columns: Sequence[str]) -> list[str]:
     return [c for c in columns if c in words]
 
 
+def check_columns(segments: pd.DataFrame, formula: str) -> None:
+    """Refuse a formula that names a column the documents do not have, or does not parse,
+    before anything is fitted (:func:`design` finds the same, later).
+
+    Names are read from the parsed formula as patsy evaluates it: document columns, ``np``,
+    patsy's own functions (``C``, ``Q``, ``I``, ...) and Python's builtins; ``Q('...')``
+    names a column by its text.
+    """
+    import builtins
+
+    import patsy
+    import patsy.builtins
+    from patsy.eval import ast_names
+
+    available = [*_metadata_columns(segments), "doc_id"]
+    known = {*available, "np", *patsy.builtins.__all__, *dir(builtins)}
+    try:
+        desc = patsy.ModelDesc.from_formula(formula_rhs(formula))
+        codes = [f.code for term in desc.rhs_termlist for f in term.factors]
+        names = [n for code in codes for n in ast_names(code) if n not in known]
+    except (patsy.PatsyError, SyntaxError) as exc:
+        raise TopicsError(f"formula {formula!r}: {str(exc).splitlines()[0]}") from None
+    quoted = r"""Q\(\s*['"]([^'"]+)['"]\s*\)"""
+    names += [q for code in codes for q in re.findall(quoted, code) if q not in available]
+    if names:
+        raise TopicsError(
+            f"formula {formula!r}: unknown column {names[0]!r}; available document "
+            f"columns: {', '.join(c for c in available if c != 'doc_id') or '(none)'}"
+        )
+
+
 def _metadata_columns(segments: pd.DataFrame) -> list[str]:
     return [c for c in segments.columns if c not in _SEGMENT_ONLY and c != "doc_id"]
 

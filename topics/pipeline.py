@@ -196,9 +196,11 @@ def _codebook(cfg: RunConfig) -> list | None:
 
 
 def _check_inputs(cfg: RunConfig, codebook: list | None, segments: pd.DataFrame, idx) -> None:
-    """Check the comparison's columns and the coded sheet before the embedding, which takes
-    hours on a large corpus: a mistyped column, an unknown theme or segment is reported
-    first. The sheet's warnings (skipped rows) are given once, when the themes use it.
+    """Check the comparison's columns, the effect formulas' columns and the coded sheet
+    before the embedding, which takes hours on a large corpus: a mistyped column, an unknown
+    theme or segment is reported first. The sheet's warnings (skipped rows) are given once,
+    when the themes use it. Refusals that depend on the data (too few documents for a
+    formula) stay warnings at the effects step.
     """
     from topics.schema import MODEL_COLUMNS
 
@@ -209,6 +211,10 @@ def _check_inputs(cfg: RunConfig, codebook: list | None, segments: pd.DataFrame,
             f"--by / [compare] by: no column(s) {missing} in the corpus; available: "
             f"{sorted(known)} (document columns come from corpus.csv)"
         )
+    from topics._effects_design import check_columns
+
+    for formula in cfg.effects.formulas:
+        check_columns(segments, formula)
     if not cfg.themes.coded or codebook is None:  # _corpus_frame refuses a sheet without one
         return
     from topics.coding import read_examples
