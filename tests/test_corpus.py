@@ -121,6 +121,19 @@ def test_bad_files_skipped_with_reason_and_file_name(tmp_path, name, data, reaso
         load_corpus(tmp_path, strict=True)
 
 
+def test_a_broken_pdf_is_named_in_our_warning_and_pypdf_logs_nothing(tmp_path, caplog):
+    # pypdf's own log lines ("EOF marker not found") reach stderr without the file's name.
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    write(tmp_path / "good.txt", KY)
+    write(tmp_path / "bad.pdf", b"%PDF-1.4 garbage")
+    corpus, skipped = load_quiet(tmp_path)
+    assert corpus.skipped[0]["file"] == "bad.pdf" and "bad.pdf" in str(skipped[0].message)
+    assert not [r for r in caplog.records if r.name.startswith("pypdf")]
+    assert logging.getLogger("pypdf").level == logging.NOTSET  # restored
+
+
 def test_missing_listed_file_names_row(tmp_path):
     write(tmp_path / "a.txt", KY)
     write(tmp_path / "corpus.csv", "file,doc_id\na.txt,A\nmissing.txt,M\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import logging
 import re
 import zipfile
 from pathlib import Path
@@ -224,6 +225,11 @@ def _read_pdf(path: Path, data: bytes) -> tuple[str, str]:
         from pypdf.errors import PdfReadError
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise ImportError("reading .pdf needs pypdf: pip install pypdf") from exc
+    # pypdf logs what it repairs ("EOF marker not found", "Ignoring wrong pointing object")
+    # to stderr without the file's name; a file it cannot read gets our warning instead.
+    log = logging.getLogger("pypdf")
+    level = log.level
+    log.setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -243,6 +249,8 @@ def _read_pdf(path: Path, data: bytes) -> tuple[str, str]:
             f"is not a readable PDF ({exc.__class__.__name__}: {exc}); re-export it as PDF "
             "or convert it to .txt",
         ) from exc
+    finally:
+        log.setLevel(level)
     return "\n\n".join(pages), "pdf"
 
 
