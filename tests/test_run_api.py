@@ -298,3 +298,31 @@ def test_a_broken_codebook_sheet_or_column_is_reported_before_the_corpus_is_embe
         topics.run(SEEDS, by="fokus")
     with pytest.raises(TopicsError, match=r"unknown column 'fokus'; available .*focus"):
         topics.run(SEEDS, formulas=["focus + year", "~ fokus + year"])
+
+
+def test_progress_is_shown_by_default_where_someone_watches(monkeypatch):
+    import importlib.util
+    import io
+
+    from topics.pipeline import shown_progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert shown_progress(None) is False  # a script's captured or redirected output
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert shown_progress(None) is True
+    assert shown_progress(False) is False  # an explicit choice wins
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.setitem(sys.modules, "ipykernel", object())  # a notebook's kernel
+    widgets = {"ipywidgets": True}
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: widgets.get(name))
+    assert shown_progress(None) is True
+    widgets.clear()  # tqdm's text bars print a line per update in a notebook
+    assert shown_progress(None) is False
+    monkeypatch.setattr(sys, "stderr", None)
+    monkeypatch.delitem(sys.modules, "ipykernel")
+    assert shown_progress(None) is False

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -85,7 +86,7 @@ def run(
     seed: int | None = None,
     model: str | None = None,
     embeddings: np.ndarray | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     saved: SavedEmbeddings | None = None,
     **settings: Any,
 ) -> Result:
@@ -122,8 +123,9 @@ def run(
         paragraphs of one document). For a folder: one row per modelled
         paragraph, in the order of ``result.segments`` (sections ``body`` and ``abstract``
         of at least 20 characters).
-    progress : bool, default False
-        Show progress bars.
+    progress : bool, optional
+        Show progress bars (ingest, embedding, consensus members). Default: shown when
+        standard error is a terminal, or in a notebook that has ipywidgets; hidden otherwise.
     saved : SavedEmbeddings, optional
         Embeddings of a run folder (``RUN/embeddings.safetensors``), used when they were
         made with the configured model for exactly these texts (``topics verify``).
@@ -145,6 +147,7 @@ def run(
     >>> result.topics[["topic", "label", "size"]]  # doctest: +SKIP
     """
     cfg = make_config(corpus, themes=themes, by=by, seed=seed, model=model, **settings)
+    progress = shown_progress(progress)
     codebook = _codebook(cfg)  # a broken codebook is reported before the long stages
     frame = _corpus_frame(corpus, cfg, per_row=embeddings is not None)
     if embeddings is not None:
@@ -184,6 +187,28 @@ def run(
         result.effect_predictions = effect_tables.predicted
         result.effect_contrasts = effect_tables.contrasts
     return result
+
+
+def shown_progress(progress: bool | None) -> bool:
+    """``progress``, or for ``None``: ``True`` where someone watches a long run: when standard
+    error is a terminal, or in a notebook (an IPython kernel is loaded) that has ipywidgets
+    (without it tqdm's text bars would print a line per update there).
+
+    Examples
+    --------
+    >>> shown_progress(False), shown_progress(True)
+    (False, True)
+    """
+    if progress is not None:
+        return bool(progress)
+    if "ipykernel" in sys.modules:
+        import importlib.util
+
+        return importlib.util.find_spec("ipywidgets") is not None
+    try:
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):  # replaced or closed stderr
+        return False
 
 
 def _codebook(cfg: RunConfig) -> list | None:

@@ -212,7 +212,7 @@ def verify(
     min_ari: float = 0.95,
     min_theme_agreement: float = 0.99,
     max_share_change: float = 0.02,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> VerifyReport:
     """Redo a run from its folder and compare every table with the saved one.
 
@@ -223,7 +223,8 @@ def verify(
         spares the embedding model).
     min_ari, min_theme_agreement, max_share_change : float
         What still counts as the same findings (see the module docstring).
-    progress : bool, default False
+    progress : bool, optional
+        Progress bars, by default as :func:`topics.run` shows them.
 
     Returns
     -------
