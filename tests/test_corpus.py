@@ -87,6 +87,27 @@ def test_corpus_csv_metadata_and_default_doc_id(tmp_path):
     assert corpus.metadata_columns == ["focus", "year"]
 
 
+@pytest.mark.parametrize(
+    "sep,encoding",
+    [(";", "cp1251"), (";", "utf-8-sig"), ("\t", "utf-16"), (",", "cp1251"), ("\t", "utf-8")],
+)
+def test_corpus_csv_as_spreadsheets_save_it(tmp_path, sep, encoding):
+    # Excel in a Russian or Kyrgyz locale writes ";" and cp1251; "Unicode text" is UTF-16
+    # with tabs.
+    write(tmp_path / "a.txt", KY)
+    write(tmp_path / "b.txt", KY)
+    rows = [["file", "title", "focus", "note"], ["a.txt", "Мектептер, 2021", "school", "a; b"],
+            ["b.txt", "Жогорку окуу жайлар", "university", ""]]  # fmt: skip
+    quoted = [[f'"{c}"' if sep in c or "," in c or ";" in c else c for c in r] for r in rows]
+    write(tmp_path / "corpus.csv", "\r\n".join(sep.join(r) for r in quoted) + "\r\n", encoding)
+    corpus, _ = load_quiet(tmp_path)
+    assert corpus.metadata_columns == ["title", "focus", "note"]
+    assert corpus.documents[0].metadata == {
+        "title": "Мектептер, 2021", "focus": "school", "note": "a; b"
+    }  # fmt: skip
+    assert corpus.documents[1].metadata["title"] == "Жогорку окуу жайлар"
+
+
 def test_folder_without_table_skips_hidden_and_reports_unsupported(tmp_path):
     write(tmp_path / "a.txt", KY)
     write(tmp_path / ".hidden.txt", KY)
