@@ -325,3 +325,9 @@ def test_fast_ari_equals_scikit_learn():
         a = rng.integers(-1, int(rng.integers(1, 7)), n)
         b = a.copy() if rng.random() < 0.2 else rng.integers(-1, int(rng.integers(1, 7)), n)
         assert cluster._ari(a, b) == adjusted_rand_score(a, b)
+        # labels with gaps, far from zero, or not integers: the same groups, the same index
+        sparse = a * int(rng.integers(1, 50)) - int(rng.integers(0, 10**6))
+        wide = np.where(b < 0, -(10**12), b)
+        words = np.array(["x", "y", "z", "w", "v", "u", "t", "s"])[b + 1]
+        for x, y in ((sparse, b), (a, wide), (sparse, words)):
+            assert cluster._ari(x, y) == adjusted_rand_score(x, y)
