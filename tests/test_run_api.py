@@ -326,3 +326,17 @@ def test_progress_is_shown_by_default_where_someone_watches(monkeypatch):
     monkeypatch.setattr(sys, "stderr", None)
     monkeypatch.delitem(sys.modules, "ipykernel")
     assert shown_progress(None) is False
+
+
+def test_runs_record_the_machine_and_blas_without_paths():
+    from topics._io import package_versions
+
+    versions = package_versions()
+    assert versions["numba"] and versions["llvmlite"]  # they compile the layout descent
+    assert versions["machine"]
+    blas = versions["blas"]
+    assert blas is None or ("/" not in blas and "\\" not in blas)
+    import threadpoolctl
+
+    if any(i.get("user_api") == "blas" for i in threadpoolctl.threadpool_info()):
+        assert blas and blas.split()[0] in ("openblas", "mkl", "blis", "accelerate", "flexiblas")

