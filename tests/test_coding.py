@@ -62,6 +62,24 @@ def test_sheet_round_trip(tmp_path, suffix):
         coding.write_sheet(sheet, path)
 
 
+def test_sheet_saved_by_excel_in_russian_settings_is_read(tmp_path):
+    # Excel with a comma as decimal mark saves "CSV" with ";" and cp1251.
+    res = _result()
+    sheet = coding.sample_sheet(res, n=12, random_state=1)
+    path = coding.write_sheet(sheet, tmp_path / "sheet.csv")
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows["text"] = [
+        f"Мектептердеги санариптик билим, {i}-абзац;\nэкинчи сап" for i in range(len(rows))
+    ]
+    rows["code"] = ["гендер / gender"] + [""] * (len(rows) - 1)  # a coder's note, Cyrillic
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(rows.to_csv(sep=";", index=False).encode("cp1251"))
+    back = coding.read_sheet(excel)
+    assert list(back["segment_id"]) == list(rows["segment_id"])
+    assert back["text"].tolist() == rows["text"].tolist()  # commas, semicolons, newlines
+    assert back.loc[0, "code"] == "гендер / gender"
+
+
 def test_sample_is_stratified_and_weighted():
     res = _result()
     sheet = coding.sample_sheet(res, n=24, random_state=0)

@@ -1,4 +1,4 @@
-"""Small I/O helpers: atomic output folders, JSON, package versions."""
+"""Small I/O helpers: atomic output folders, JSON, package versions, tables people edit."""
 
 from __future__ import annotations
 
@@ -123,3 +123,42 @@ def check_out(out: str | Path, overwrite: bool = False) -> Path:
     if out.exists() and not out.is_dir():
         raise TopicsError(f"{out}: exists and is not a folder; choose another --out path.")
     return out
+
+
+def csv_delimiter(text: str) -> str:
+    r"""The field separator of a CSV table, read from its header row: ``,``, or the ``;`` that
+    spreadsheets write where the decimal mark is a comma (Russian, Kyrgyz, Mongolian
+    settings), or the tab of a tab-separated export; ``,`` for a one-column header.
+
+    Examples
+    --------
+    >>> csv_delimiter("file;title\na.txt;x"), csv_delimiter("file"), csv_delimiter("a\tb,c\tc")
+    (';', ',', '\t')
+    """
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > counts[","] else ","
+
+
+def read_edited_csv(path: Path):
+    """A CSV table as people save it from a spreadsheet, every cell as text (``""`` when
+    empty): any encoding a document may have (UTF-8, the UTF-16 of "Unicode text", cp1251,
+    ...) and a ``,``, ``;`` or tab separator.
+
+    Raises
+    ------
+    topics.errors.InputFileError
+        The bytes are binary or in no recognisable encoding.
+    OSError, pandas.errors.ParserError, pandas.errors.EmptyDataError
+        As :func:`pandas.read_csv`.
+    """
+    import io
+
+    import pandas as pd
+
+    from topics._readers import decode_text
+
+    text, _ = decode_text(Path(path).read_bytes(), Path(path))
+    return pd.read_csv(io.StringIO(text), sep=csv_delimiter(text), dtype=str,
+                       keep_default_na=False)  # fmt: skip

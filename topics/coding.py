@@ -41,6 +41,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from topics._io import read_edited_csv
 from topics.errors import TopicsError, TopicsWarning
 from topics.result import Result
 
@@ -312,8 +313,8 @@ def read_sheet(path: str | Path) -> pd.DataFrame:
             names = openpyxl.load_workbook(path, read_only=True).sheetnames
             name = "coding" if "coding" in names else names[0]
             df = pd.read_excel(path, sheet_name=name, dtype=str, keep_default_na=False)
-        elif suffix == ".csv":
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        elif suffix == ".csv":  # as Excel saves it: ";" and cp1251 in Russian settings
+            df = read_edited_csv(path)
         else:
             raise TopicsError(f"{path}: a coding sheet is .xlsx or .csv, not {suffix!r}")
     except TopicsError:

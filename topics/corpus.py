@@ -14,7 +14,6 @@ table itself (no ``file`` column, duplicate ``doc_id``) are always errors.
 from __future__ import annotations
 
 import hashlib
-import io
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from topics import _readers
+from topics._io import read_edited_csv
 from topics.errors import CorpusError, InputFileError, SkippedFileWarning
 
 __all__ = [
@@ -128,31 +128,17 @@ def _iter_folder(root: Path) -> Iterator[str]:
         yield rel
 
 
-def _delimiter(text: str) -> str:
-    """The field separator of a CSV table, read from its header row: ``,``, or the ``;`` that
-    spreadsheets write where the decimal mark is a comma (Russian, Kyrgyz, Mongolian
-    locales), or the tab of a tab-separated export; ``,`` for a one-column header.
-    """
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] > counts[","] else ","
-
-
 def _read_table(root: Path) -> pd.DataFrame:
     """``corpus.csv`` as text columns: any encoding the documents may have (UTF-8, UTF-16 as
     spreadsheets export "Unicode text", cp1251, ...) and a ``,``, ``;`` or tab separator.
     """
     path = root / CORPUS_TABLE
     try:
-        text, _ = _readers.decode_text(path.read_bytes(), path)
+        table = read_edited_csv(path)
     except InputFileError as exc:
         raise CorpusError(f"{path}: {exc}; save it as UTF-8 CSV and retry.") from exc
     except OSError as exc:
         raise CorpusError(f"{path}: cannot read corpus.csv ({exc})") from exc
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=_delimiter(text), dtype=str,
-                            keep_default_na=False)  # fmt: skip
     except pd.errors.ParserError as exc:
         raise CorpusError(f"{path}: corpus.csv is not a valid CSV table: {exc}") from exc
     except pd.errors.EmptyDataError as exc:
