@@ -131,9 +131,11 @@ def test_other_blas_kernel_and_numba_target_same_topics(seeds_run, tmp_path):
 
 
 @pytest.mark.slow
-def test_verify_identical_then_tampered(seeds_run, tmp_path):
+def test_verify_identical_then_tampered(seeds_run, tmp_path, capsys):
+    import json
     import shutil
 
+    from topics._io import package_versions
     from topics.cli import main
 
     _, _, run_dir = seeds_run
@@ -152,6 +154,15 @@ def test_verify_identical_then_tampered(seeds_run, tmp_path):
     cfg["themes"]["codebook"] = rel_cb
     (copy / "config.toml").write_text(tomli_w.dumps(cfg), "utf-8")
     assert main(["verify", str(copy), "--quiet"]) == 0
+    assert "software: the versions the run recorded" in capsys.readouterr().out
+
+    # a run recorded under other versions: verify names what differs
+    manifest = json.loads((copy / "manifest.json").read_text("utf-8"))
+    manifest["versions"]["hdbscan"] = "0.8.1"
+    (copy / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    assert main(["verify", str(copy), "--quiet"]) == 0
+    now = package_versions()["hdbscan"]
+    assert now != "0.8.1" and f"hdbscan 0.8.1 -> {now}" in capsys.readouterr().out
 
     seg = pd.read_csv(copy / "segments.csv", dtype=str, keep_default_na=False)
     modelled = seg.index[seg["topic"] != ""]

@@ -84,6 +84,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     print(f"embeddings: {report.embeddings}")
+    if report.versions:
+        changed = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in report.versions.items())
+        print(f"software or machine differs from the run's: {changed}")
+    else:
+        print("software: the versions the run recorded")
     table = report.table()
     width = max(len(t) for t in table["table"]) if len(table) else 5
     for row in table.itertuples():

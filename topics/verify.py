@@ -52,10 +52,15 @@ class VerifyReport:
         One per table present in the run folder.
     embeddings : str
         Where the rerun's embeddings came from (the saved file, or the model and why).
+    versions : dict
+        What differs between the run's recorded software and machine
+        (``manifest.json`` ``versions``) and the rerun's: ``name -> (run's, rerun's)``; the
+        first place to look when findings change.
     """
 
     checks: list[TableCheck]
     embeddings: str
+    versions: dict[str, tuple] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -74,6 +79,20 @@ class VerifyReport:
                 for c in self.checks
             ]
         )
+
+
+def _changed_versions(run_dir: Path, now: dict) -> dict[str, tuple]:
+    """``name -> (recorded, now)`` for each entry of the run's ``versions`` that differs now
+    (entries the run did not record are not compared).
+    """
+    import json
+
+    try:
+        manifest = json.loads((run_dir / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    then = manifest.get("versions") or {}
+    return {k: (v, now.get(k)) for k, v in then.items() if v != now.get(k)}
 
 
 def _fmt(v) -> str:
@@ -243,6 +262,7 @@ def verify(
     saved = SavedEmbeddings.load(run_dir / FILE_NAME) if (run_dir / FILE_NAME).exists() else None
     result = run(cfg, progress=progress, saved=saved)
     source = result.manifest.get("embeddings", {}).get("source", "")
+    versions = _changed_versions(run_dir, result.manifest.get("versions", {}))
     with tempfile.TemporaryDirectory(prefix="topics-verify-") as tmp:
         out = Path(tmp) / "rerun"
         write_run(result, out, report=False)
@@ -253,4 +273,4 @@ def verify(
             min_theme_agreement=min_theme_agreement,
             max_share_change=max_share_change,
         )
-    return VerifyReport(checks=checks, embeddings=source)
+    return VerifyReport(checks=checks, embeddings=source, versions=versions)
