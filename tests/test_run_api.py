@@ -340,3 +340,27 @@ def test_runs_record_the_machine_and_blas_without_paths():
 
     if any(i.get("user_api") == "blas" for i in threadpoolctl.threadpool_info()):
         assert blas and blas.split()[0] in ("openblas", "mkl", "blis", "accelerate", "flexiblas")
+
+
+def test_ctrl_c_inside_compiled_code_is_an_interruption(monkeypatch, capsys):
+    # A Ctrl-C landing in a numba kernel surfaces as a SystemError chained to the
+    # KeyboardInterrupt; the command line must still report an interruption (exit 130).
+    from topics import _cli_run, cli
+
+    def interrupted(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise SystemError("CPUDispatcher(<function quantise>) returned a result with an "
+                              "exception set") from exc  # fmt: skip
+
+    monkeypatch.setattr(_cli_run, "_cmd_verify", interrupted)
+    assert cli.main(["verify", "somewhere"]) == 130
+    assert "interrupted: nothing was written" in capsys.readouterr().err
+
+    def broken(args):
+        raise SystemError("a real bug")
+
+    monkeypatch.setattr(_cli_run, "_cmd_verify", broken)
+    with pytest.raises(SystemError, match="a real bug"):
+        cli.main(["verify", "somewhere"])

@@ -63,6 +63,20 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
     print(f"warning: {message}", file=sys.stderr)
 
 
+def _interrupted(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is a Ctrl-C: a KeyboardInterrupt, or the SystemError that compiled
+    code (a numba kernel of the embedding or the layout) raises when the interrupt lands
+    inside it, chained to the KeyboardInterrupt.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``topics`` command line; returns the process exit code."""
     parser = _build_parser()
@@ -76,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         except TopicsError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemError) as exc:
+            if not _interrupted(exc):
+                raise
             print("interrupted: nothing was written to --out; rerun to resume", file=sys.stderr)
             return 130
         finally:
