@@ -64,11 +64,22 @@ def _doc_table(segments: pd.DataFrame, used: list[str]) -> pd.DataFrame:
     return table
 
 
+# A column named by its text: Q('year of study').
+_QUOTED = re.compile(r"""Q\(\s*['"]([^'"]+)['"]\s*\)""")
+
+
 def _used_columns(rhs: str, columns: Sequence[str]) -> list[str]:
     """Document columns the formula mentions (as names or inside ``Q('...')``)."""
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", rhs))
-    words |= set(re.findall(r"""Q\(\s*['"]([^'"]+)['"]\s*\)""", rhs))
+    words |= set(_QUOTED.findall(rhs))
     return [c for c in columns if c in words]
+
+
+def _unknown_column(formula: str, name: str, available: Sequence[str]) -> TopicsError:
+    return TopicsError(
+        f"formula {formula!r}: unknown column {name!r}; available document columns: "
+        f"{', '.join(available) or '(none)'}"
+    )
 
 
 def check_columns(segments: pd.DataFrame, formula: str) -> None:
@@ -85,21 +96,18 @@ def check_columns(segments: pd.DataFrame, formula: str) -> None:
     import patsy.builtins
     from patsy.eval import ast_names
 
-    available = [*_metadata_columns(segments), "doc_id"]
-    known = {*available, "np", *patsy.builtins.__all__, *dir(builtins)}
+    available = _metadata_columns(segments)
+    columns = {*available, "doc_id"}  # the design's document table has doc_id too
+    known = {*columns, "np", *patsy.builtins.__all__, *dir(builtins)}
     try:
         desc = patsy.ModelDesc.from_formula(formula_rhs(formula))
         codes = [f.code for term in desc.rhs_termlist for f in term.factors]
         names = [n for code in codes for n in ast_names(code) if n not in known]
     except (patsy.PatsyError, SyntaxError) as exc:
         raise TopicsError(f"formula {formula!r}: {str(exc).splitlines()[0]}") from None
-    quoted = r"""Q\(\s*['"]([^'"]+)['"]\s*\)"""
-    names += [q for code in codes for q in re.findall(quoted, code) if q not in available]
+    names += [q for code in codes for q in _QUOTED.findall(code) if q not in columns]
     if names:
-        raise TopicsError(
-            f"formula {formula!r}: unknown column {names[0]!r}; available document "
-            f"columns: {', '.join(c for c in available if c != 'doc_id') or '(none)'}"
-        )
+        raise _unknown_column(formula, names[0], available)
 
 
 def _metadata_columns(segments: pd.DataFrame) -> list[str]:
@@ -152,10 +160,7 @@ def design(segments: pd.DataFrame, formula: str, min_df: int) -> _Design:
     except patsy.PatsyError as exc:
         name = re.search(r"name '([^']+)' is not defined", str(exc))
         if name:
-            raise TopicsError(
-                f"formula {formula!r}: unknown column {name.group(1)!r}; available document "
-                f"columns: {', '.join(available) or '(none)'}"
-            ) from None
+            raise _unknown_column(formula, name.group(1), available) from None
         raise TopicsError(f"formula {formula!r}: {str(exc).splitlines()[0]}") from None
     info = X.design_info
     X = np.asarray(X, dtype=float)
